@@ -1,0 +1,112 @@
+"""The HTTP API: FastAPI app factory, lifespan resources, health and metrics endpoints.
+
+The lifespan opens the store (migrating it) and, unless ``api_consume`` is off, runs the
+sink that consumes the enriched and status topics into it. Resources are closed in
+reverse order on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from services.api.errors import install_error_handlers
+from services.api.routes import router
+from services.api.settings import ApiSettings
+from services.api.sink import run_sink
+from services.api.store import Store, StoreError
+from services.logs import get_logger
+
+__all__ = ["create_app"]
+
+log = get_logger("api")
+
+DESCRIPTION = """
+wirewatch watches live news wire feeds and reports **claims of troop movement**: who claims
+it, whose forces, doing what (buildup, deploy, advance, withdraw), where, how many, and
+whether it is asserted or denied.
+
+Every list answers `{"items": [...], "next_cursor": "..." | null}`; pass `next_cursor` as
+`cursor` to get the next page. Errors share one shape: `{"error": {status, code, message, field}}`.
+"""
+
+
+def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = None) -> FastAPI:
+    """Build the app; resources open in its lifespan."""
+    registry = registry or CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await Store.open(settings.database)
+        app.state.store = store
+        stop = asyncio.Event()
+        sink: asyncio.Task[None] | None = None
+        if settings.api_consume:
+            sink = asyncio.create_task(run_sink(settings, store, stop, registry=registry))
+        app.state.sink = sink
+        try:
+            yield
+        finally:
+            stop.set()
+            if sink is not None:
+                try:
+                    await asyncio.wait_for(sink, timeout=8)
+                except TimeoutError:
+                    log.warning("sink did not drain in time")
+                except Exception as exc:
+                    log.error("sink failed", error=f"{type(exc).__name__}: {exc}")
+            await store.aclose()
+
+    app = FastAPI(
+        title="wirewatch",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.registry = registry
+    install_error_handlers(app)
+    app.include_router(router)
+
+    @app.get("/healthz", summary="Liveness", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """200 while the process serves requests."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Readiness: database and consumer", tags=["ops"])
+    async def readyz(request: Request) -> JSONResponse:
+        """200 when the database answers and the sink (if enabled) is running; else 503."""
+        checks: dict[str, str] = {}
+        try:
+            await request.app.state.store.ping()
+            checks["database"] = "ok"
+        except StoreError as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        sink: asyncio.Task[None] | None = request.app.state.sink
+        if sink is None:
+            checks["consumer"] = "disabled"
+        elif sink.done():
+            error = None
+            with contextlib.suppress(asyncio.CancelledError):
+                error = sink.exception()
+            checks["consumer"] = f"stopped: {type(error).__name__ if error else 'done'}"
+        else:
+            checks["consumer"] = "ok"
+        ready = all(v in ("ok", "disabled") for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+            headers=None if ready else {"Retry-After": "5"},
+        )
+
+    @app.get("/metrics", summary="Prometheus metrics", tags=["ops"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

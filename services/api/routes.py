@@ -1,0 +1,143 @@
+"""Read endpoints over the store: items, claims, feeds. Every list pages with cursors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+
+from services.api.auth import require_read
+from services.api.errors import ErrorResponse
+from services.api.models import ClaimOut, FeedOut, ItemDetail, ItemSummary, Page
+from services.api.store import Store
+
+__all__ = ["router"]
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "An API key is required."},
+    403: {"model": ErrorResponse, "description": "The API key is not accepted."},
+    422: {"model": ErrorResponse, "description": "A parameter is invalid; `field` names it."},
+    503: {"model": ErrorResponse, "description": "The database is unreachable; see Retry-After."},
+}
+_NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorResponse, "description": "No such id."}
+}
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_read)], responses=_ERRORS)
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1 to 200).")]
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+]
+Since = Annotated[datetime | None, Query(description="Only published at or after (ISO 8601).")]
+Until = Annotated[datetime | None, Query(description="Only published before (ISO 8601).")]
+Text = Annotated[str | None, Query(min_length=1, max_length=200)]
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[Store, Depends(_store)]
+
+
+@router.get("/items", summary="List items, newest first", response_model=Page[ItemSummary])
+async def list_items(
+    store: StoreDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    since: Since = None,
+    until: Until = None,
+    feed: Annotated[str | None, Query(max_length=2048, description="Feed URL.")] = None,
+    entity: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=200, description="Canonical id (e.g. `RUS`) or entity text."
+        ),
+    ] = None,
+    has_claims: Annotated[
+        bool | None, Query(description="Only items with / without claims.")
+    ] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Full-text search.")
+    ] = None,
+) -> Page[ItemSummary]:
+    """Items newest first. Follow `next_cursor` to page through everything exactly once."""
+    return await store.list_items(
+        limit=limit,
+        cursor=cursor,
+        since=since,
+        until=until,
+        feed=feed,
+        entity=entity,
+        has_claims=has_claims,
+        q=q,
+    )
+
+
+@router.get(
+    "/items/{item_id}",
+    summary="One item with its entities and claims",
+    response_model=ItemDetail,
+    responses=_NOT_FOUND,
+)
+async def get_item(
+    store: StoreDep, item_id: Annotated[str, Path(min_length=1, max_length=128)]
+) -> ItemDetail:
+    item = await store.get_item(item_id)
+    if item is None:
+        raise HTTPException(404, f"no item {item_id!r}")
+    return item
+
+
+@router.get("/claims", summary="List claims, newest first", response_model=Page[ClaimOut])
+async def list_claims(
+    store: StoreDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    actor: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Whose forces: canonical id or text."),
+    ] = None,
+    claimant: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Who says it: canonical id or text."),
+    ] = None,
+    movement: Annotated[Literal["buildup", "deploy", "advance", "withdraw"] | None, Query()] = None,
+    polarity: Annotated[Literal["asserted", "denied"] | None, Query()] = None,
+    location: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Place: canonical id or text.")
+    ] = None,
+    since: Since = None,
+) -> Page[ClaimOut]:
+    """Claims newest first, filtered by who, whose forces, what and where."""
+    return await store.list_claims(
+        limit=limit,
+        cursor=cursor,
+        actor=actor,
+        claimant=claimant,
+        movement=movement,
+        polarity=polarity,
+        location=location,
+        since=since,
+    )
+
+
+@router.get(
+    "/claims/{claim_id}", summary="One claim", response_model=ClaimOut, responses=_NOT_FOUND
+)
+async def get_claim(
+    store: StoreDep, claim_id: Annotated[str, Path(min_length=1, max_length=128)]
+) -> ClaimOut:
+    claim = await store.get_claim(claim_id)
+    if claim is None:
+        raise HTTPException(404, f"no claim {claim_id!r}")
+    return claim
+
+
+@router.get("/feeds", summary="Every feed's health", response_model=Page[FeedOut])
+async def list_feeds(store: StoreDep) -> Page[FeedOut]:
+    """Each feed's latest status as ingest reported it (ok / erroring / stale / gone)."""
+    return Page[FeedOut](items=await store.list_feeds(), next_cursor=None)

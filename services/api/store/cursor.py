@@ -1,0 +1,92 @@
+"""Opaque keyset-pagination cursors: the position after the last row of a page.
+
+A cursor carries the sort key of the last row served, ``(published_at, id)``, and the listing
+it belongs to, so a cursor from ``/v1/items`` cannot be replayed against ``/v1/claims``. It is
+URL-safe base64 of a small JSON object plus a checksum: any edited, truncated or foreign
+cursor fails with ``InvalidCursor`` (which the HTTP layer answers with 422). The checksum
+catches corruption and casual edits; it is not a secret, as a forged cursor can only move a
+client's own position in a public listing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from services.api.store.errors import InvalidCursor
+
+__all__ = ["CursorKind", "Position", "decode_cursor", "encode_cursor"]
+
+CursorKind = Literal["items", "claims"]
+_VERSION = 1
+_MAX_LENGTH = 512
+_DIGEST_BYTES = 8
+_CHECKSUM_KEY = b"wirewatch.cursor.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """The sort key of the last row on a page: rows strictly after it come next."""
+
+    published_at: datetime
+    row_id: str
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _checksum(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, key=_CHECKSUM_KEY, digest_size=_DIGEST_BYTES).digest()
+
+
+def encode_cursor(kind: CursorKind, position: Position) -> str:
+    """Return the cursor for ``position`` in listing ``kind``; ``decode_cursor`` inverts it."""
+    if position.published_at.tzinfo is None:
+        raise ValueError("cursor timestamps must be timezone-aware")
+    payload = json.dumps(
+        {"v": _VERSION, "k": kind, "t": position.published_at.isoformat(), "i": position.row_id},
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+    return f"{_b64encode(payload)}.{_b64encode(_checksum(payload))}"
+
+
+def decode_cursor(kind: CursorKind, cursor: str) -> Position:
+    """Return the position ``cursor`` encodes.
+
+    Raises ``InvalidCursor`` when the cursor is too long, not ours, altered in any byte, or
+    issued for a different listing than ``kind``.
+    """
+    if len(cursor) > _MAX_LENGTH:
+        raise InvalidCursor("cursor is too long")
+    body, dot, mac = cursor.partition(".")
+    if not dot:
+        raise InvalidCursor("cursor is malformed")
+    try:
+        payload, digest = _b64decode(body), _b64decode(mac)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursor("cursor is not valid base64") from exc
+    if not hmac.compare_digest(digest, _checksum(payload)):
+        raise InvalidCursor("cursor checksum mismatch: it was altered or is not from this API")
+    try:
+        data = json.loads(payload)
+        published_at = datetime.fromisoformat(data["t"])
+        row_id, version, cursor_kind = data["i"], data["v"], data["k"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidCursor("cursor content is malformed") from exc
+    if version != _VERSION or not isinstance(row_id, str) or published_at.tzinfo is None:
+        raise InvalidCursor("cursor content is malformed")
+    if cursor_kind != kind:
+        raise InvalidCursor(f"cursor belongs to the {cursor_kind!r} listing, not {kind!r}")
+    return Position(published_at=published_at, row_id=row_id)

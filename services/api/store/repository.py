@@ -1,0 +1,286 @@
+"""The api's store: writes enriched items and feed health, reads them back for the HTTP API.
+
+Consumes ``EnrichedItem`` and ``FeedStatus`` messages (delivered at least once, possibly out of
+order) and emits response models from ``services.api.models``. Each call is one transaction
+(``writes`` holds the upsert logic, ``queries`` the listing SQL); database failures surface
+as the store's own errors: ``StoreUnavailable`` when retrying later may help, ``StoreError``
+otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from proto import EnrichedItem, FeedStatus
+from services.api.models import ClaimOut, FeedOut, ItemDetail, ItemSummary, Page
+from services.api.store import queries, rows, writes
+from services.api.store.cursor import CursorKind, Position, decode_cursor, encode_cursor
+from services.api.store.engine import WRITER_OPTION, create_engine, is_unavailable
+from services.api.store.errors import MigrationError, StoreError, StoreUnavailable
+from services.api.store.migrate import current_revision, head_revision, upgrade
+from services.api.store.schema import claims, entities, feeds, items
+from services.api.store.writes import UpsertOutcome
+
+__all__ = ["MAX_PAGE_SIZE", "Store", "UpsertOutcome"]
+
+MAX_PAGE_SIZE = 500
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return value
+
+
+def _page_size(limit: int) -> int:
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    return min(limit, MAX_PAGE_SIZE)
+
+
+class Store:
+    """Async store over one database. Use ``await Store.open(url)`` or ``async with``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        self._closed = False
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect to ``url`` (migrating it to the code's schema first unless ``migrate`` is
+        False) and check it answers. Raises ``StoreUnavailable`` when it cannot be reached,
+        ``MigrationError`` when, unmigrated, it is not at the code's head revision."""
+        if migrate:
+            await upgrade(url)
+        else:
+            try:
+                revision = await current_revision(url)
+            except (OSError, SQLAlchemyError) as exc:
+                raise StoreUnavailable(f"cannot read the schema revision: {exc}") from exc
+            if revision != head_revision():
+                raise MigrationError(
+                    f"database is at revision {revision!r}, the code needs {head_revision()!r}"
+                )
+        store = cls(create_engine(url))
+        try:
+            await store.ping()
+        except BaseException:
+            await store.aclose()
+            raise
+        return store
+
+    @property
+    def closed(self) -> bool:
+        """True once ``aclose`` has been called."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close every pooled connection. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @asynccontextmanager
+    async def _transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        if self._closed:
+            raise StoreError("the store is closed")
+        try:
+            conn = await self._engine.connect()
+        except (OSError, SQLAlchemyError) as exc:
+            raise StoreUnavailable(f"cannot connect to the database: {exc}") from exc
+        try:
+            if write:
+                await conn.execution_options(**{WRITER_OPTION: True})
+            async with conn.begin():
+                yield conn
+        except (OSError, SQLAlchemyError) as exc:
+            if is_unavailable(exc):
+                raise StoreUnavailable(f"database unavailable: {exc}") from exc
+            raise StoreError(f"database error: {exc}") from exc
+        finally:
+            await conn.close()
+
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query; raise ``StoreUnavailable``
+        (never another error) when it does not."""
+        try:
+            async with self._transaction() as conn:
+                await conn.execute(select(1))
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def upsert_enriched(self, enriched: EnrichedItem) -> UpsertOutcome:
+        """Store ``enriched`` unless the stored copy is as new or newer; return what happened.
+
+        Redelivery of the same message changes no row. A newer ``(version, extracted_at)``
+        replaces the item's row and entities and its claims (claims absent from it are
+        deleted; claims kept keep their ``created_at``); an older one is ignored. Raises
+        ``InvalidMessage`` (writing nothing) when ids are missing.
+        """
+        async with self._transaction(write=True) as conn:
+            return await writes.upsert_enriched(conn, enriched, _now())
+
+    async def upsert_feed_status(self, status: FeedStatus) -> None:
+        """Store a feed's health. A status polled earlier than the stored one is ignored, so
+        out-of-order delivery cannot roll a feed's health back."""
+        async with self._transaction(write=True) as conn:
+            await writes.upsert_feed_status(conn, status, _now())
+
+    async def _page(
+        self,
+        kind: CursorKind,
+        query: Select[Any],
+        key: Sequence[Any],
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Any], str | None]:
+        size = _page_size(limit)
+        if cursor is not None:
+            query = query.where(queries.after((key[0], key[1]), decode_cursor(kind, cursor)))
+        async with self._transaction() as conn:
+            fetched = list((await conn.execute(query.limit(size + 1))).mappings())
+        page = fetched[:size]
+        if len(fetched) <= size:
+            return page, None
+        last = page[-1]
+        position = Position(published_at=last[key[0].name], row_id=last[key[1].name])
+        return page, encode_cursor(kind, position)
+
+    async def list_items(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        feed: str | None = None,
+        entity: str | None = None,
+        has_claims: bool | None = None,
+        q: str | None = None,
+    ) -> Page[ItemSummary]:
+        """Return up to ``limit`` (capped at ``MAX_PAGE_SIZE``) items, newest first, matching
+        every given filter: ``since`` <= published_at < ``until``; ``feed`` = feed URL;
+        ``entity`` = an entity's canonical id or text, case-insensitively; ``q`` = every word
+        in the title or text (stemmed). Following ``next_cursor`` yields each item once.
+        Raises ``InvalidCursor`` for a cursor not issued by ``list_items``."""
+        query = queries.item_filters(
+            self._dialect,
+            since=_aware(since, "since"),
+            until=_aware(until, "until"),
+            feed=feed,
+            entity=entity,
+            has_claims=has_claims,
+            q=q,
+        )
+        key = (items.c.published_at, items.c.item_id)
+        page, next_cursor = await self._page("items", query, key, limit, cursor)
+        return Page[ItemSummary](
+            items=[rows.item_summary(r) for r in page], next_cursor=next_cursor
+        )
+
+    async def get_item(self, item_id: str) -> ItemDetail | None:
+        """Return the item with its entities and claims (in text order), or None if unknown."""
+        async with self._transaction() as conn:
+            item = (await conn.execute(select(items).where(items.c.item_id == item_id))).first()
+            if item is None:
+                return None
+            found_entities = (
+                (
+                    await conn.execute(
+                        select(entities)
+                        .where(entities.c.item_id == item_id)
+                        .order_by(entities.c.idx)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            found_claims = (
+                (
+                    await conn.execute(
+                        select(claims)
+                        .where(claims.c.item_id == item_id)
+                        .order_by(claims.c.evidence_start.asc().nulls_last(), claims.c.claim_id)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return rows.item_detail(item._mapping, found_entities, found_claims)
+
+    async def list_claims(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        actor: str | None = None,
+        claimant: str | None = None,
+        movement: str | None = None,
+        polarity: str | None = None,
+        location: str | None = None,
+        since: datetime | None = None,
+    ) -> Page[ClaimOut]:
+        """Return up to ``limit`` claims, newest item first, matching every given filter:
+        ``actor``/``claimant``/``location`` = canonical id ("RUS") or text, case-insensitively;
+        ``movement``/``polarity`` = short name ("advance", "denied"); published_at >= ``since``.
+        Raises ``InvalidCursor`` for a cursor not issued by ``list_claims``."""
+        query = queries.claims_filters(
+            actor=actor,
+            claimant=claimant,
+            movement=movement,
+            polarity=polarity,
+            location=location,
+            since=_aware(since, "since"),
+        )
+        key = (claims.c.published_at, claims.c.claim_id)
+        page, next_cursor = await self._page("claims", query, key, limit, cursor)
+        return Page[ClaimOut](items=[rows.claim_out(r) for r in page], next_cursor=next_cursor)
+
+    async def get_claim(self, claim_id: str) -> ClaimOut | None:
+        """Return the claim, or None if unknown."""
+        async with self._transaction() as conn:
+            row = (await conn.execute(select(claims).where(claims.c.claim_id == claim_id))).first()
+        return None if row is None else rows.claim_out(row._mapping)
+
+    async def list_feeds(self) -> list[FeedOut]:
+        """Return every feed's latest health, ordered by feed URL."""
+        async with self._transaction() as conn:
+            found = (await conn.execute(select(feeds).order_by(feeds.c.feed_url))).mappings()
+            return [rows.feed_out(r) for r in found]
+
+    async def counts(self) -> dict[str, int]:
+        """Return the number of rows in each table, read in one snapshot where supported."""
+        tables = (items, entities, claims, feeds)
+        query = select(
+            *(select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables)
+        )
+        async with self._transaction() as conn:
+            row = (await conn.execute(query)).one()
+        return {t.name: int(row._mapping[t.name]) for t in tables}

@@ -1,0 +1,127 @@
+"""Idempotent writes of the api store: enriched items with their entities and claims, feed health.
+
+Consumes ``EnrichedItem`` / ``FeedStatus`` messages (delivered at least once, maybe out of
+order) on a connection inside a write transaction; emits rows and, per item, an
+``UpsertOutcome``. An item is keyed by ``item_id`` and only a newer ``(version,
+extracted_at)`` replaces it, so redelivery changes nothing and a late, older message cannot
+undo a newer one. The first statement takes the write lock (SQLite, BEGIN IMMEDIATE) or the
+item's row lock (PostgreSQL), so "which claims are new" holds even with concurrent writers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Table, and_, delete, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from proto import EnrichedItem, FeedStatus
+from services.api.store import rows
+from services.api.store.schema import claims, entities, feeds, items
+
+__all__ = ["UpsertOutcome", "upsert_enriched", "upsert_feed_status"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    """What ``upsert_enriched`` did: ``inserted`` a new item, ``replaced`` an older version, or
+    ``ignored`` a message no newer than the stored one. ``new_claim_ids`` lists, in message
+    order, the claims the store had never held before (empty when ignored)."""
+
+    item_id: str
+    status: Literal["inserted", "replaced", "ignored"]
+    new_claim_ids: tuple[str, ...] = ()
+
+
+def _insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _unique_claims(
+    enriched: EnrichedItem, item: dict[str, Any], now: datetime
+) -> list[dict[str, Any]]:
+    # One row per claim id, first occurrence wins, message order kept: PostgreSQL refuses an
+    # INSERT .. ON CONFLICT that would touch the same row twice.
+    by_id: dict[str, dict[str, Any]] = {}
+    for claim in enriched.claims:
+        row = rows.claim_row(claim, item["item_id"], item["published_at"], now)
+        by_id.setdefault(row["claim_id"], row)
+    return list(by_id.values())
+
+
+async def upsert_enriched(
+    conn: AsyncConnection, enriched: EnrichedItem, now: datetime
+) -> UpsertOutcome:
+    """Write ``enriched`` unless the stored copy is as new or newer; return what happened.
+
+    ``now`` becomes ``stored_at``/``created_at`` of new rows and ``updated_at`` of changed
+    ones. Raises ``InvalidMessage`` before writing anything when ids are missing.
+    """
+    item = rows.item_row(enriched, now)
+    item_id = item["item_id"]
+    claim_rows = _unique_claims(enriched, item, now)
+    claim_ids = [row["claim_id"] for row in claim_rows]
+    item["claims_count"] = len(claim_rows)
+
+    stmt = _insert(conn, items).values(item)
+    new = stmt.excluded
+    stored = (
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[items.c.item_id],
+                set_={k: new[k] for k in item if k not in ("item_id", "stored_at")},
+                where=or_(
+                    items.c.version < new.version,
+                    and_(items.c.version == new.version, items.c.extracted_at < new.extracted_at),
+                ),
+            ).returning(items.c.stored_at)
+        )
+    ).first()
+    if stored is None:  # the WHERE refused: the stored copy is as new or newer
+        return UpsertOutcome(item_id=item_id, status="ignored")
+    inserted = stored.stored_at == now  # an update keeps the first stored_at
+
+    known_query = select(claims.c.claim_id).where(claims.c.claim_id.in_(claim_ids))
+    known = set((await conn.execute(known_query)).scalars())
+    if not inserted:
+        await conn.execute(delete(entities).where(entities.c.item_id == item_id))
+        await conn.execute(
+            delete(claims).where(claims.c.item_id == item_id, claims.c.claim_id.not_in(claim_ids))
+        )
+    entity_rows = rows.entity_rows(enriched)
+    if entity_rows:
+        await conn.execute(insert(entities), entity_rows)
+    if claim_rows:
+        claim_stmt = _insert(conn, claims)
+        kept = ("claim_id", "created_at")
+        await conn.execute(
+            claim_stmt.on_conflict_do_update(
+                index_elements=[claims.c.claim_id],
+                set_={k: claim_stmt.excluded[k] for k in claim_rows[0] if k not in kept},
+            ),
+            claim_rows,
+        )
+    return UpsertOutcome(
+        item_id=item_id,
+        status="inserted" if inserted else "replaced",
+        new_claim_ids=tuple(cid for cid in claim_ids if cid not in known),
+    )
+
+
+async def upsert_feed_status(conn: AsyncConnection, status: FeedStatus, now: datetime) -> None:
+    """Write a feed's health unless the stored status comes from a later poll."""
+    row = rows.feed_row(status, now)
+    stmt = _insert(conn, feeds).values(row)
+    new = stmt.excluded
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[feeds.c.feed_url],
+            set_={k: new[k] for k in row if k != "feed_url"},
+            where=or_(feeds.c.last_poll_at.is_(None), feeds.c.last_poll_at <= new.last_poll_at),
+        )
+    )

@@ -1,0 +1,101 @@
+"""Settings shared by every service: the Kafka connection, the data dir, logging.
+
+Each service defines one frozen pydantic-settings class that extends ``CommonSettings``
+with its own fields; all read ``WIREWATCH_*`` environment variables. A class is built
+once in the service's ``main()`` via ``load_settings`` and passed down; invalid values
+stop start-up with one line that names the variable.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["CommonSettings", "SettingsError", "load_settings", "parse_csv"]
+
+ENV_PREFIX = "WIREWATCH_"
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "xxx", "todo", "example"}
+_BOOTSTRAP_RE = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+
+
+class SettingsError(Exception):
+    """Raised when a setting is invalid; the message is one line naming the variable."""
+
+
+def parse_csv(value: object) -> object:
+    """Accept ``a,b,c`` from the environment as a list; leave lists alone."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class CommonSettings(BaseSettings):
+    """What every wirewatch process needs to know."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", validate_default=True
+    )
+
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers (host:port[,host:port]). Unset: `up` starts the "
+        "embedded broker; the single-service commands require it.",
+    )
+    data_dir: Path = Field(
+        default=Path("./data"), description="Local state: SQLite files, archive."
+    )
+    topic_partitions: int = Field(default=3, ge=1, le=1024, description="Partitions per topic.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info")
+    log_format: Literal["console", "json"] = Field(default="console")
+    kafka_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer (Apache Kafka only; the embedded broker lacks it).",
+    )
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        for server in value.split(","):
+            if not _BOOTSTRAP_RE.match(server.strip()):
+                raise ValueError(f"expected host:port[,host:port], got {server.strip()!r}")
+        return value
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap servers; raises ``SettingsError`` when none is configured."""
+        if not self.kafka_bootstrap:
+            raise SettingsError(
+                f"{ENV_PREFIX}KAFKA_BOOTSTRAP is not set: point it at a broker "
+                "(or use `wirewatch up`, which starts the embedded one)"
+            )
+        return self.kafka_bootstrap
+
+
+def reject_placeholder(secret: SecretStr) -> SecretStr:
+    """Refuse obviously placeholder secrets ("changeme", short keys)."""
+    raw = secret.get_secret_value()
+    if raw.lower() in _PLACEHOLDERS or len(raw) < 16:
+        raise ValueError("is a placeholder or shorter than 16 characters")
+    return secret
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S], **overrides: Any) -> S:
+    """Build a settings class from the environment, turning errors into ``SettingsError``."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "?"
+        name = f"{ENV_PREFIX}{field.upper()}"
+        raise SettingsError(f"invalid setting {name}: {first['msg']}") from None

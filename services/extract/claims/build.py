@@ -1,0 +1,163 @@
+"""Claim assembly: turns a rule-level `Draft` into the wire `proto.Claim` (canonical ids from
+the gazetteer, stable claim id, fingerprint) and a `proto.Claim` into its flat JSON form.
+Consumes drafts and the analysed text; emits protobuf messages and plain dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from proto import Claim, ClaimStatus, LocationRelation, Mention, Movement, Polarity
+
+_MOVEMENTS = {"buildup": Movement.MOVEMENT_BUILDUP, "deploy": Movement.MOVEMENT_DEPLOY,
+              "advance": Movement.MOVEMENT_ADVANCE, "withdraw": Movement.MOVEMENT_WITHDRAW}
+_MOVEMENT_NAMES = {v: k for k, v in _MOVEMENTS.items()}
+_STRIP_WORDS = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
+
+
+class _Ref(Protocol):
+    id: str
+    name: str
+
+
+class _Lookup(Protocol):
+    def lookup(self, text: str) -> _Ref | None: ...
+
+
+@dataclass
+class Draft:
+    """A claim as the rules found it, with character spans into the analysed text."""
+
+    movement: str
+    denied: bool
+    status: str
+    actor: str | None
+    actor_span: tuple[int, int] | None
+    claimant: str | None
+    claimant_span: tuple[int, int] | None
+    location: str | None
+    location_span: tuple[int, int] | None
+    relation: str | None
+    size: str | None
+    size_min: float
+    size_max: float
+    size_unit: str
+    time_text: str | None
+    time: datetime | None
+    evidence_span: tuple[int, int]
+    trigger_char: int
+    is_title: bool
+    confidence: float
+
+
+class Resolver:
+    """Canonical identities through a gazetteer, when one is available."""
+
+    def __init__(self, gazetteer: object | None) -> None:
+        if gazetteer is None:
+            try:
+                from services.extract.gazetteer import Gazetteer
+
+                gazetteer = Gazetteer.default()
+            except ImportError:  # the gazetteer is optional: ids stay empty without it
+                gazetteer = None
+        self._gaz: _Lookup | None = gazetteer if hasattr(gazetteer, "lookup") else None  # type: ignore[assignment]
+
+    def resolve(self, text: str) -> tuple[str, str]:
+        """(canonical id, canonical name) of a mention, ("", "") when unknown."""
+        if self._gaz is None or not text:
+            return "", ""
+        ref = self._gaz.lookup(text)
+        if ref is None:
+            words = re.findall(r"[\w.'-]+", text)
+            for n in range(min(len(words), 4), 0, -1):
+                for i in range(len(words) - n + 1):
+                    ref = self._gaz.lookup(" ".join(words[i:i + n]))
+                    if ref is not None:
+                        return ref.id, ref.name
+            return "", ""
+        return ref.id, ref.name
+
+
+def _mention(text: str | None, span: tuple[int, int] | None, resolver: Resolver) -> Mention:
+    mention = Mention(text=text or "")
+    if text:
+        mention.canonical_id, mention.canonical_name = resolver.resolve(text)
+    if span is not None:
+        mention.span.start, mention.span.end = span
+    return mention
+
+
+def _key(mention: Mention) -> str:
+    if mention.canonical_id:
+        return mention.canonical_id.lower()
+    return re.sub(r"\s+", " ", _STRIP_WORDS.sub("", mention.text.lower())).strip(" .,'\"")
+
+
+def to_proto(draft: Draft, item_id: str, text: str, resolver: Resolver) -> Claim:
+    """The wire message for a draft; claim_id = sha256(item_id, evidence span, movement)."""
+    start, end = draft.evidence_span
+    digest = hashlib.sha256(f"{item_id}\x1f{start}:{end}\x1f{draft.movement}\x1f"
+                            f"{draft.trigger_char}".encode()).hexdigest()[:32]
+    claim = Claim(
+        claim_id=digest, item_id=item_id, movement=_MOVEMENTS[draft.movement],
+        polarity=Polarity.POLARITY_DENIED if draft.denied else Polarity.POLARITY_ASSERTED,
+        status=ClaimStatus.Value(f"CLAIM_STATUS_{draft.status}"),
+        evidence=text[start:end], confidence=draft.confidence,
+    )
+    claim.evidence_span.start, claim.evidence_span.end = start, end
+    if draft.actor:
+        claim.actor.CopyFrom(_mention(draft.actor, draft.actor_span, resolver))
+    if draft.claimant:
+        claim.claimant.CopyFrom(_mention(draft.claimant, draft.claimant_span, resolver))
+    if draft.location:
+        claim.location.place.CopyFrom(_mention(draft.location, draft.location_span, resolver))
+        claim.location.relation = LocationRelation.Value(
+            f"LOCATION_RELATION_{draft.relation or 'AT'}")
+    if draft.size:
+        claim.size.text, claim.size.unit = draft.size, draft.size_unit
+        claim.size.min, claim.size.max = draft.size_min, draft.size_max
+    if draft.time_text:
+        claim.event_time_text = draft.time_text
+        if draft.time is not None:
+            claim.event_time.FromDatetime(draft.time)
+    polarity = "denied" if draft.denied else "asserted"
+    claim.fingerprint = "|".join((_key(claim.actor), draft.movement,
+                                  _key(claim.location.place), polarity))
+    return claim
+
+
+def claim_to_json(claim: Claim) -> dict[str, Any]:
+    """Flat JSON form: role texts as strings (null when absent) plus ids, spans and scores."""
+    has = claim.HasField
+    loc = claim.location.place if has("location") else None
+    return {
+        "claim_id": claim.claim_id,
+        "movement": _MOVEMENT_NAMES.get(claim.movement),
+        "polarity": "denied" if claim.polarity == Polarity.POLARITY_DENIED else "asserted",
+        "status": ClaimStatus.Name(claim.status).removeprefix("CLAIM_STATUS_").lower(),
+        "actor": claim.actor.text if has("actor") else None,
+        "actor_id": claim.actor.canonical_id or None if has("actor") else None,
+        "claimant": claim.claimant.text if has("claimant") else None,
+        "claimant_id": claim.claimant.canonical_id or None if has("claimant") else None,
+        "location": loc.text if loc is not None else None,
+        "location_id": (loc.canonical_id or None) if loc is not None else None,
+        "location_relation": LocationRelation.Name(claim.location.relation)
+        .removeprefix("LOCATION_RELATION_").lower() if loc is not None else None,
+        "size": claim.size.text if has("size") else None,
+        "size_min": claim.size.min if has("size") else None,
+        "size_max": claim.size.max if has("size") else None,
+        "size_unit": claim.size.unit if has("size") else None,
+        "event_time": claim.event_time.ToDatetime().isoformat() + "Z"
+        if has("event_time") else None,
+        "event_time_text": claim.event_time_text or None,
+        "evidence": claim.evidence,
+        "evidence_start": claim.evidence_span.start,
+        "evidence_end": claim.evidence_span.end,
+        "confidence": round(claim.confidence, 3),
+        "fingerprint": claim.fingerprint,
+    }

@@ -1,0 +1,227 @@
+"""Scores the claim extractor against the labelled dev set in `eval/` by the rules of
+`eval/README.md` ("How to score"): item detection, claim alignment, attribute accuracy, with
+and without the gaza-plan items, and the seed sentences separately. Consumes the gold JSONL
+files, the trimmed AG News CSV and the seed texts; emits a table or, with `--json`, one JSON
+object. Run as `python -m services.extract.evaluate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from services.extract.claims import ClaimExtractor, claim_to_json, normalise_input
+
+EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
+# AG News holds 2004 wire items; the seeds are dated in their datelines (data README).
+AGNEWS_PUBLISHED = datetime(2004, 12, 31, tzinfo=UTC)
+SEED_PUBLISHED = {"000_1d4f31c28afa7fe4.txt": datetime(2014, 11, 4, tzinfo=UTC),
+                  "002_8111368c5c04ae35.txt": datetime(2014, 11, 21, tzinfo=UTC)}
+ROLES = ("actor", "claimant", "location")
+_DEMONYMS = {
+    "israeli": "israel", "israelis": "israel", "american": "us", "america": "us",
+    "americans": "us", "british": "britain", "uk": "britain", "england": "britain",
+    "russian": "russia", "russians": "russia", "ukrainian": "ukraine", "iraqi": "iraq",
+    "afghan": "afghanistan", "polish": "poland", "syrian": "syria", "chinese": "china",
+    "japanese": "japan", "palestinian": "palestine", "sudanese": "sudan", "african": "africa",
+    "european": "europe", "french": "france", "german": "germany", "iranian": "iran",
+    "lebanese": "lebanon", "turkish": "turkey", "pakistani": "pakistan", "indian": "india",
+    "korean": "korea", "rwandan": "rwanda", "congolese": "congo", "haitian": "haiti",
+    "italian": "italy", "spanish": "spain", "australian": "australia", "canadian": "canada",
+    "dutch": "netherlands", "georgian": "georgia", "armenian": "armenia", "soviet": "ussr",
+    "azerbaijani": "azerbaijan", "taiwanese": "taiwan", "egyptian": "egypt",
+    "jordanian": "jordan", "saudi": "saudi", "estonian": "estonia", "latvian": "latvia",
+    "lithuanian": "lithuania", "belarusian": "belarus", "nepalese": "nepal",
+}
+_STOP = {"the", "a", "an", "of", "its", "their", "his", "her", "s",
+         "forces", "troops", "army", "military"}
+
+
+def fold_tokens(text: str | None) -> set[str]:
+    """Scoring tokens of a role value: lower-cased, demonyms folded to countries, alphanumeric,
+    without articles, possessives and generic force words."""
+    if not text:
+        return set()
+    low = text.lower()
+    for dotted, plain in (("u.s.", "us"), ("u.n.", "un"), ("u.k.", "uk"), ("united states", "us"),
+                          ("united kingdom", "britain"), ("united nations", "un")):
+        low = low.replace(dotted, f" {plain} ")
+    toks = (_DEMONYMS.get(t, t) for t in re.findall(r"[a-z0-9]+", low))
+    return {t for t in toks if t not in _STOP}
+
+
+def overlap(gold: str | None, system: str | None) -> float:
+    """Overlap coefficient |G ∩ S| / min(|G|, |S|); a gold null matches only a null/empty."""
+    g, s = fold_tokens(gold), fold_tokens(system)
+    if not gold or not g:
+        return 1.0 if not system or not s else 0.0
+    if not s:
+        return 0.0
+    return len(g & s) / min(len(g), len(s))
+
+
+def _evidence_tokens(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", normalise_input(text).lower()))
+
+
+def evidence_overlap(gold: str, system: str) -> float:
+    """Token overlap coefficient of two evidence strings after whitespace normalisation."""
+    g, s = _evidence_tokens(gold), _evidence_tokens(system)
+    return len(g & s) / min(len(g), len(s)) if g and s else 0.0
+
+
+def align(gold: Sequence[dict[str, Any]],
+          system: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Pair each gold claim in turn with the unused system claim scoring highest on
+    [same movement] + 0.5 x evidence overlap; None when no system claim is left."""
+    used: set[int] = set()
+    pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    for g in gold:
+        best, best_score = None, -1.0
+        for i, s in enumerate(system):
+            if i in used:
+                continue
+            score = (g["movement"] == s["movement"]) + 0.5 * evidence_overlap(
+                g["evidence"], s["evidence"])
+            if score > best_score:
+                best, best_score = i, score
+        if best is None:
+            pairs.append((g, None))
+        else:
+            used.add(best)
+            pairs.append((g, system[best]))
+    return pairs
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def score(records: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> dict[str, Any]:
+    """Scores for (gold record, system claims) pairs: detection, claims and attributes."""
+    tp = fp = fn = ctp = cfp = cfn = 0
+    agree = {k: 0 for k in ("movement", "polarity", "polarity_recall", *ROLES, "size")}
+    n = 0
+    for gold, system in records:
+        n += 1
+        gpos, spos = bool(gold["claims"]), bool(system)
+        tp += gpos and spos
+        fp += spos and not gpos
+        fn += gpos and not spos
+        pairs = align(gold["claims"], system)
+        matched = [(g, s) for g, s in pairs if s is not None]
+        ctp += len(matched)
+        cfn += len(pairs) - len(matched)
+        cfp += len(system) - len(matched)
+        for g, s in matched:
+            agree["movement"] += g["movement"] == s["movement"]
+            agree["polarity"] += g["polarity"] == s["polarity"]
+            for role in (*ROLES, "size"):
+                agree[role] += overlap(g.get(role), s.get(role)) >= 0.5
+        agree["polarity_recall"] += sum(1 for g, s in matched if g["polarity"] == s["polarity"])
+    out: dict[str, Any] = {"items": n, "detection": _prf(tp, fp, fn),
+                           "claims": _prf(ctp, cfp, cfn), "gold_claims": ctp + cfn,
+                           "aligned": ctp}
+    for key in ("movement", "polarity", *ROLES, "size"):
+        out[key] = agree[key] / ctp if ctp else 0.0
+    out["recall_correct_polarity"] = (
+        agree["polarity_recall"] / (ctp + cfn) if ctp + cfn else 0.0)
+    return out
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def agnews_inputs(path: Path) -> dict[str, str]:
+    """Item id -> analysed text (clean title, blank line, clean description)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {r["id"]: _join(normalise_input(r["title"]), normalise_input(r["description"]))
+                for r in rows}
+
+
+def _join(title: str, body: str) -> str:
+    return f"{title}\n\n{body}" if title and body else (title or body)
+
+
+def evaluate(eval_dir: Path = EVAL_DIR) -> dict[str, Any]:
+    """Run the extractor over the dev items and the seed documents and score both."""
+    from services.extract.batch import load_nlp
+
+    nlp = load_nlp()
+    extractor = ClaimExtractor(nlp=nlp)
+    gold = _read_jsonl(eval_dir / "dev.gold.jsonl")
+    texts = agnews_inputs(eval_dir / "agnews_dev.csv")
+    ids = [g["id"] for g in gold]
+    system: dict[str, list[dict[str, Any]]] = {}
+    for item_id, doc in zip(ids, nlp.pipe((texts[i] for i in ids), batch_size=128),
+                            strict=True):
+        system[item_id] = [claim_to_json(c) for c in extractor.extract(
+            doc, item_id=item_id, published_at=AGNEWS_PUBLISHED)]
+    records = [(g, system[g["id"]]) for g in gold]
+    no_gaza = [(g, s) for g, s in records if not g.get("note", "").startswith("gaza-plan")]
+    return {"dev": score(records), "dev_without_gaza_plan": score(no_gaza),
+            "seeds": score(_seed_records(eval_dir, nlp, extractor))}
+
+
+def _seed_records(eval_dir: Path, nlp: Any, extractor: ClaimExtractor
+                  ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    gold = _read_jsonl(eval_dir / "seeds.gold.jsonl")
+    out: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    for name in sorted({g["doc"] for g in gold}):
+        text = (eval_dir / name).read_text(encoding="utf-8").strip()
+        starts, pos = [], 0
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            pos = text.index(sentence, pos)
+            starts.append(pos)
+        claims = [claim_to_json(c) for c in extractor.extract(
+            nlp(text), item_id=name, published_at=SEED_PUBLISHED.get(name))]
+        by_sentence: dict[int, list[dict[str, Any]]] = {}
+        for c in claims:
+            idx = max(i for i, s in enumerate(starts) if s <= c["evidence_start"])
+            by_sentence.setdefault(idx, []).append(c)
+        out += [(g, by_sentence.get(g["sentence_index"], [])) for g in gold if g["doc"] == name]
+    return out
+
+
+def render(result: dict[str, Any]) -> str:
+    """A fixed-width table of the headline figures per subset."""
+    cols = ("items", "det P", "det R", "det F1", "clm P", "clm R", "clm F1", "move", "pol",
+            "actor", "claimant", "loc", "size", "rec+pol")
+    lines = [f"{'subset':<24}" + "".join(f"{c:>9}" for c in cols)]
+    for name, r in result.items():
+        vals = [r["items"], r["detection"]["precision"], r["detection"]["recall"],
+                r["detection"]["f1"], r["claims"]["precision"], r["claims"]["recall"],
+                r["claims"]["f1"], r["movement"], r["polarity"], r["actor"], r["claimant"],
+                r["location"], r["size"], r["recall_correct_polarity"]]
+        lines.append(f"{name:<24}" + "".join(
+            f"{v:>9d}" if isinstance(v, int) else f"{v:>9.3f}" for v in vals))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the scores; exit 0."""
+    parser = argparse.ArgumentParser(prog="python -m services.extract.evaluate",
+                                     description="Score the claim extractor on eval/.")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, help="gold data folder")
+    args = parser.parse_args(argv)
+    result = evaluate(args.eval_dir)
+    sys.stdout.write(json.dumps(result, indent=2) if args.json else render(result))
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

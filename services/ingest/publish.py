@@ -1,0 +1,133 @@
+"""Publish stage: parsed entries → ``RawItem`` records on ``items.raw``, then mark seen.
+
+Every record is keyed by its stable item id. The batch of a poll is sent concurrently
+and awaited as a whole; only the records the broker acknowledged are marked seen, so a
+crash repeats an item at worst and never loses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import AIOKafkaProducer
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from proto import FEED_STATUS_CODEC, FEEDS_STATUS, ITEMS_RAW, RAW_ITEM_CODEC, FeedStatus, RawItem
+from services.ingest.archive import Archive
+from services.ingest.identity import content_hash, item_id
+from services.ingest.parse import ParsedEntry, ParsedFeed
+from services.ingest.state import IngestState
+
+__all__ = ["Candidate", "Publisher", "build_raw_item", "candidates_of", "timestamp"]
+
+_RAW = RAW_ITEM_CODEC
+_STATUS = FEED_STATUS_CODEC
+
+
+def timestamp(when: datetime) -> Timestamp:
+    """A protobuf Timestamp of an aware datetime."""
+    ts = Timestamp()
+    ts.FromDatetime(when)
+    return ts
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An entry of a poll with its identity, before we know whether it is new."""
+
+    item_id: str
+    content_hash: str
+    entry: ParsedEntry
+
+
+def candidates_of(feed_url: str, parsed: ParsedFeed) -> list[Candidate]:
+    """Identify every entry of a parsed feed; the first of duplicate ids wins."""
+    seen: set[str] = set()
+    result = []
+    for entry in parsed.entries:
+        ident = item_id(feed_url, entry)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        result.append(Candidate(ident, content_hash(entry.title, entry.text), entry))
+    return result
+
+
+def build_raw_item(
+    candidate: Candidate,
+    *,
+    version: int,
+    feed_url: str,
+    feed_name: str,
+    feed_language: str | None,
+    fetched_at: datetime,
+) -> RawItem:
+    """The ``RawItem`` of one entry; a missing date becomes the fetch time, flagged."""
+    entry = candidate.entry
+    published = entry.published_at or fetched_at
+    return RawItem(
+        item_id=candidate.item_id,
+        version=version,
+        feed_url=feed_url,
+        feed_name=feed_name,
+        guid=entry.guid or "",
+        url=entry.url or "",
+        title=entry.title,
+        text=entry.text,
+        html=entry.html,
+        authors=list(entry.authors),
+        language=entry.language or feed_language or "",
+        published_at=timestamp(published),
+        published_at_estimated=entry.published_at is None,
+        fetched_at=timestamp(fetched_at),
+        categories=list(entry.categories),
+        content_hash=candidate.content_hash,
+    )
+
+
+class Publisher:
+    """Sends RawItems and FeedStatus records; marks items seen and archives them once acked."""
+
+    def __init__(
+        self, producer: AIOKafkaProducer, state: IngestState, archive: Archive | None = None
+    ) -> None:
+        self._producer = producer
+        self._state = state
+        self._archive = archive
+
+    async def publish_items(self, feed_url: str, items: Sequence[RawItem]) -> int:
+        """Send a poll's new items; returns how many were acknowledged and marked seen.
+
+        Raises the first send error after marking the acknowledged ones, so the rest are
+        retried on the next poll.
+        """
+        if not items:
+            return 0
+        futures = [
+            await self._producer.send(
+                ITEMS_RAW.name, key=_RAW.encode_key(item.item_id), value=_RAW.encode(item)
+            )
+            for item in items
+        ]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        acked_items = [
+            item
+            for item, result in zip(items, results, strict=True)
+            if not isinstance(result, BaseException)
+        ]
+        acked = [(item.item_id, item.content_hash, item.version) for item in acked_items]
+        await self._state.mark_seen(feed_url, acked)
+        if self._archive is not None:
+            await self._archive.add(acked_items)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return len(acked)
+
+    async def publish_status(self, status: FeedStatus) -> None:
+        await self._producer.send_and_wait(
+            FEEDS_STATUS.name, key=_STATUS.encode_key(status.feed_url), value=_STATUS.encode(status)
+        )

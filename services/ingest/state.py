@@ -1,0 +1,165 @@
+"""Ingest's local state: seen item ids and each feed's conditional-GET validators.
+
+A SQLite file under the data dir. An item is marked seen only after the broker acked
+it, so a crash between produce and mark repeats the item but never loses it. The same
+id with a changed content hash is emitted again as the next version.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import aiosqlite
+
+__all__ = ["FeedValidators", "IngestState"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items_seen (
+    item_id      TEXT PRIMARY KEY,
+    feed_url     TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    first_seen   REAL NOT NULL,
+    last_seen    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_seen_last ON items_seen(last_seen);
+CREATE TABLE IF NOT EXISTS feed_validators (
+    feed_url      TEXT PRIMARY KEY,
+    current_url   TEXT NOT NULL,
+    etag          TEXT,
+    last_modified TEXT,
+    gone          INTEGER NOT NULL DEFAULT 0,
+    updated_at    REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedValidators:
+    """What the next conditional GET of a feed sends, and where the feed lives now."""
+
+    current_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    gone: bool = False
+
+
+class IngestState:
+    """The SQLite state file, as an async context manager with an idempotent close."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: aiosqlite.Connection | None = None
+
+    async def __aenter__(self) -> IngestState:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self._path)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._db.executescript(_SCHEMA)
+        await self._db.commit()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("ingest state is not open")
+        return self._db
+
+    async def versions_to_emit(self, candidates: dict[str, str]) -> dict[str, int]:
+        """For ``{item_id: content_hash}``, the version each new or changed item gets."""
+        if not candidates:
+            return {}
+        known: dict[str, tuple[str, int]] = {}
+        ids = list(candidates)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.db.execute(
+                f"SELECT item_id, content_hash, version FROM items_seen WHERE item_id IN ({marks})",
+                chunk,
+            ) as cursor:
+                async for item_id, content_hash, version in cursor:
+                    known[item_id] = (content_hash, version)
+        result: dict[str, int] = {}
+        for item_id, content_hash in candidates.items():
+            seen = known.get(item_id)
+            if seen is None:
+                result[item_id] = 1
+            elif seen[0] != content_hash:
+                result[item_id] = seen[1] + 1
+        return result
+
+    async def mark_seen(self, feed_url: str, items: list[tuple[str, str, int]]) -> None:
+        """Record ``(item_id, content_hash, version)`` as produced; call after the broker acked."""
+        now = time.time()
+        await self.db.executemany(
+            "INSERT INTO items_seen"
+            " (item_id, feed_url, content_hash, version, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(item_id) DO UPDATE SET"
+            " content_hash=excluded.content_hash, version=excluded.version,"
+            " last_seen=excluded.last_seen",
+            [(i, feed_url, h, v, now, now) for i, h, v in items],
+        )
+        await self.db.commit()
+
+    async def touch(self, item_ids: list[str]) -> None:
+        """Keep still-published items from ageing out of retention."""
+        if item_ids:
+            now = time.time()
+            await self.db.executemany(
+                "UPDATE items_seen SET last_seen=? WHERE item_id=?", [(now, i) for i in item_ids]
+            )
+            await self.db.commit()
+
+    async def prune(self, retention_s: float) -> int:
+        """Forget items not seen in any feed for ``retention_s``; returns how many."""
+        cursor = await self.db.execute(
+            "DELETE FROM items_seen WHERE last_seen < ?", (time.time() - retention_s,)
+        )
+        await self.db.commit()
+        return cursor.rowcount
+
+    async def validators(self, feed_url: str) -> FeedValidators:
+        async with self.db.execute(
+            "SELECT current_url, etag, last_modified, gone FROM feed_validators WHERE feed_url=?",
+            (feed_url,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return FeedValidators(current_url=feed_url)
+        return FeedValidators(row[0], row[1], row[2], bool(row[3]))
+
+    async def save_validators(self, feed_url: str, validators: FeedValidators) -> None:
+        await self.db.execute(
+            "INSERT INTO feed_validators (feed_url, current_url, etag, last_modified, gone,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(feed_url) DO UPDATE SET"
+            " current_url=excluded.current_url, etag=excluded.etag,"
+            " last_modified=excluded.last_modified, gone=excluded.gone,"
+            " updated_at=excluded.updated_at",
+            (
+                feed_url,
+                validators.current_url,
+                validators.etag,
+                validators.last_modified,
+                int(validators.gone),
+                time.time(),
+            ),
+        )
+        await self.db.commit()

@@ -1,0 +1,137 @@
+"""Store parts that need no database: cursors, URL checks, enum names, response models."""
+
+from __future__ import annotations
+
+import typing
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import BaseModel
+
+from proto import ClaimStatus, FeedState, LocationRelation, Movement, Polarity
+from services.api import models
+from services.api.store import InvalidCursor, decode_cursor, encode_cursor
+from services.api.store.cursor import Position
+from services.api.store.engine import parse_url
+from services.api.store.queries import search_terms
+from services.api.store.rows import enum_name
+
+
+@pytest.mark.parametrize(
+    "published_at",
+    [
+        pytest.param(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), id="utc"),
+        pytest.param(datetime(2026, 3, 2, 8, 0, 0, 123456, tzinfo=UTC), id="microseconds"),
+        pytest.param(datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=1))), id="offset"),
+    ],
+)
+def test_cursor_round_trips_the_position(published_at: datetime) -> None:
+    position = Position(published_at=published_at, row_id="item/ü 1")
+    assert decode_cursor("items", encode_cursor("items", position)) == position
+
+
+def test_cursor_is_url_safe_text() -> None:
+    cursor = encode_cursor("claims", Position(datetime(2026, 1, 1, tzinfo=UTC), "c?&=/+"))
+    assert all(ch.isalnum() or ch in "-_." for ch in cursor)
+
+
+def test_cursor_refuses_naive_timestamps() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        encode_cursor("items", Position(datetime(2026, 1, 1), "x"))
+
+
+def test_cursor_kind_mismatch_is_an_invalid_cursor() -> None:
+    cursor = encode_cursor("items", Position(datetime(2026, 1, 1, tzinfo=UTC), "x"))
+    with pytest.raises(InvalidCursor, match="'items' listing"):
+        decode_cursor("claims", cursor)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("sqlite+aiosqlite:///store.db", id="sqlite-relative"),
+        pytest.param("sqlite+aiosqlite:////var/lib/wirewatch/store.db", id="sqlite-absolute"),
+        pytest.param("postgresql+asyncpg://u:p@db:5432/wirewatch", id="postgres"),
+    ],
+)
+def test_supported_urls_parse(url: str) -> None:
+    assert parse_url(url).drivername in {"sqlite+aiosqlite", "postgresql+asyncpg"}
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        pytest.param("sqlite:///store.db", "unsupported", id="sync-sqlite"),
+        pytest.param("postgresql://db/wirewatch", "unsupported", id="sync-postgres"),
+        pytest.param("mysql+aiomysql://db/x", "unsupported", id="mysql"),
+        pytest.param("sqlite+aiosqlite://", "file-backed", id="sqlite-memory-implicit"),
+        pytest.param("sqlite+aiosqlite:///:memory:", "file-backed", id="sqlite-memory"),
+        pytest.param("not a url", "not a database URL", id="garbage"),
+    ],
+)
+def test_unsupported_urls_are_refused(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_url(url)
+
+
+@pytest.mark.parametrize(
+    ("enum", "prefix", "literal"),
+    [
+        pytest.param(Movement, "MOVEMENT_", models.MovementName, id="movement"),
+        pytest.param(Polarity, "POLARITY_", models.PolarityName, id="polarity"),
+        pytest.param(ClaimStatus, "CLAIM_STATUS_", models.ClaimStatusName, id="status"),
+        pytest.param(
+            LocationRelation, "LOCATION_RELATION_", models.LocationRelationName, id="relation"
+        ),
+        pytest.param(FeedState, "FEED_STATE_", models.FeedStateName, id="feed-state"),
+    ],
+)
+def test_api_enum_names_cover_the_proto_enum(
+    enum: typing.Any, prefix: str, literal: object
+) -> None:
+    """A value added to the .proto must be added to the API's names too."""
+    names = {enum_name(enum, number, prefix) for number in enum.values()}
+    assert names == set(typing.get_args(literal))
+
+
+def test_enum_numbers_unknown_to_the_code_read_as_unspecified() -> None:
+    assert enum_name(Movement, 99, "MOVEMENT_") == "unspecified"
+
+
+@pytest.mark.parametrize(
+    ("q", "terms"),
+    [
+        pytest.param("troops border", ["troops", "border"], id="words"),
+        pytest.param('"troops" OR -(x*', ["troops", "OR", "x"], id="operators-dropped"),
+        pytest.param("Київ війська", ["Київ", "війська"], id="non-ascii"),
+        pytest.param("!!!", [], id="punctuation-only"),
+    ],
+)
+def test_search_terms_keep_only_words(q: str, terms: list[str]) -> None:
+    assert search_terms(q) == terms
+
+
+RESPONSE_MODELS: list[type[BaseModel]] = [
+    models.ItemSummary,
+    models.ItemDetail,
+    models.ClaimOut,
+    models.EntityOut,
+    models.FeedOut,
+    models.MentionOut,
+    models.LocationOut,
+    models.SizeOut,
+    models.Page[models.ItemSummary],
+]
+
+
+@pytest.mark.parametrize("model", RESPONSE_MODELS, ids=lambda m: m.__name__)
+def test_response_models_document_every_field_and_validate_their_example(
+    model: type[BaseModel],
+) -> None:
+    schema = model.model_json_schema()
+    undocumented = [
+        name for name, prop in schema["properties"].items() if not prop.get("description")
+    ]
+    assert undocumented == []
+    [example] = schema["examples"]
+    model.model_validate(example)  # the example OpenAPI shows is a valid response
