@@ -24,12 +24,12 @@ __all__ = ["main"]
 log = get_logger("cli")
 
 
-def _metrics_server(port: int, registry: CollectorRegistry, name: str) -> None:
+def _metrics_server(host: str, port: int, registry: CollectorRegistry, name: str) -> None:
     if port == 0:
         return
     try:
-        start_http_server(port, addr="127.0.0.1", registry=registry)
-        log.info("metrics served", process=name, url=f"http://127.0.0.1:{port}/metrics")
+        start_http_server(port, addr=host, registry=registry)
+        log.info("metrics served", process=name, url=f"http://{host}:{port}/metrics")
     except OSError as exc:
         log.warning("metrics port unavailable; serving no /metrics", port=port, error=str(exc))
 
@@ -73,7 +73,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     settings.bootstrap  # noqa: B018 - fail early, with the clear message, when unset
     configure_logging(settings.log_level, settings.log_format)
     registry = CollectorRegistry()
-    _metrics_server(settings.ingest_metrics_port, registry, "ingest")
+    _metrics_server(settings.metrics_host, settings.ingest_metrics_port, registry, "ingest")
     return run_until_stopped(
         lambda stop: run_ingest(settings, stop, registry=registry), name="ingest"
     )
@@ -93,7 +93,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     from services.extract.service import run_extract
 
     registry = CollectorRegistry()
-    _metrics_server(settings.extract_metrics_port, registry, "extract")
+    _metrics_server(settings.metrics_host, settings.extract_metrics_port, registry, "extract")
     return run_until_stopped(
         lambda stop: run_extract(settings, stop, registry=registry), name="extract"
     )

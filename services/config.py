@@ -55,6 +55,11 @@ class CommonSettings(BaseSettings):
         default=False,
         description="Idempotent producer (Apache Kafka only; the embedded broker lacks it).",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Interface the ingest and extract /metrics servers bind (0.0.0.0 in "
+        "containers, so Prometheus can reach them).",
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -37,6 +37,24 @@ Every list answers `{"items": [...], "next_cursor": "..." | null}`; pass `next_c
 """
 
 
+async def _broker_status(bootstrap: str | None) -> str:
+    """Whether any bootstrap server accepts a TCP connection within a second."""
+    if not bootstrap:
+        return "not configured"
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            async with asyncio.timeout(1):
+                _, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        except (OSError, TimeoutError, ValueError):
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return "ok"
+    return "unreachable"
+
+
 def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = None) -> FastAPI:
     """Build the app; resources open in its lifespan."""
     registry = registry or CollectorRegistry()
@@ -79,15 +97,17 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
         """200 while the process serves requests."""
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Readiness: database and consumer", tags=["ops"])
+    @app.get("/readyz", summary="Readiness: database, broker and consumer", tags=["ops"])
     async def readyz(request: Request) -> JSONResponse:
-        """200 when the database answers and the sink (if enabled) is running; else 503."""
+        """200 when the database answers and, when consuming, the broker is reachable and the
+        sink runs; else 503 with Retry-After. `checks` says which part is not ready."""
         checks: dict[str, str] = {}
         try:
             await request.app.state.store.ping()
             checks["database"] = "ok"
         except StoreError as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["broker"] = await _broker_status(settings.kafka_bootstrap)
         sink: asyncio.Task[None] | None = request.app.state.sink
         if sink is None:
             checks["consumer"] = "disabled"
@@ -98,7 +118,8 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
             checks["consumer"] = f"stopped: {type(error).__name__ if error else 'done'}"
         else:
             checks["consumer"] = "ok"
-        ready = all(v in ("ok", "disabled") for v in checks.values())
+        required = ["database"] + (["broker", "consumer"] if sink is not None else [])
+        ready = all(checks[name] == "ok" for name in required)
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},
             status_code=200 if ready else 503,

@@ -8,15 +8,19 @@ protobuf strings as ``null``, and every timestamp as an aware UTC datetime.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
 __all__ = [
     "ClaimOut",
     "ClaimStatusName",
+    "DeliveryAttemptOut",
+    "DeliveryOut",
+    "DeliveryStatusName",
     "EntityOut",
+    "EventTypeName",
     "FeedOut",
     "FeedStateName",
     "ItemDetail",
@@ -27,7 +31,13 @@ __all__ = [
     "MovementName",
     "Page",
     "PolarityName",
+    "ReplayOut",
     "SizeOut",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookFilter",
+    "WebhookOut",
+    "WebhookUpdate",
 ]
 
 MovementName = Literal["unspecified", "buildup", "deploy", "advance", "withdraw"]
@@ -267,3 +277,120 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         description="Opaque cursor for the next page; null on the last page."
     )
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+EventTypeName = Literal["claim.new", "claim.updated", "claim.disputed", "claim.corroborated"]
+DeliveryStatusName = Literal["pending", "delivered", "dead", "gone"]
+_Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class WebhookFilter(BaseModel):
+    """Which alerts a subscription receives. Every field given must match; a list matches
+    when any of its values does; a field left out (or null) matches everything."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"types": ["claim.new"], "actors": ["RUS"], "min_sources": 2}]
+        },
+    )
+
+    types: list[EventTypeName] | None = Field(default=None, min_length=1, max_length=4)
+    actors: list[_Term] | None = Field(
+        default=None, min_length=1, max_length=50, description="Canonical ids or texts."
+    )
+    movements: list[Literal["buildup", "deploy", "advance", "withdraw"]] | None = Field(
+        default=None, min_length=1, max_length=4
+    )
+    polarity: list[Literal["asserted", "denied"]] | None = Field(
+        default=None, min_length=1, max_length=2
+    )
+    locations: list[_Term] | None = Field(
+        default=None, min_length=1, max_length=50, description="Canonical ids or texts."
+    )
+    min_sources: int | None = Field(
+        default=None, ge=1, le=1000, description="At least this many independent sources."
+    )
+
+
+class WebhookCreate(BaseModel):
+    """A new subscription: where to POST alerts, and which ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2048, description="http(s) URL to POST to.")
+    description: str = Field(default="", max_length=500)
+    filter: WebhookFilter = Field(default_factory=WebhookFilter)
+
+
+class WebhookUpdate(BaseModel):
+    """Fields to change; those left out keep their value. `active: true` re-enables a
+    subscription disabled by a 410 answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, min_length=1, max_length=2048)
+    description: str | None = Field(default=None, max_length=500)
+    filter: WebhookFilter | None = None
+    active: bool | None = None
+
+
+class WebhookOut(BaseModel):
+    """A subscription, without its secret."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Subscription id.")
+    url: str
+    description: str
+    filter: WebhookFilter
+    active: bool = Field(description="False once disabled (a 410 answer, or by PATCH).")
+    disabled_reason: str | None = Field(description="Why it was disabled, if it was.")
+    static: bool = Field(description="Configured by WIREWATCH_WEBHOOKS; read-only here.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    """The new subscription with its signing secret, which is shown this once."""
+
+    secret: str = Field(description="whsec_… signing secret (Standard Webhooks).")
+
+
+class DeliveryAttemptOut(BaseModel):
+    """One POST of a delivery."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attempt: int = Field(description="1 for the first attempt.")
+    at: datetime = Field(description="When it was sent (UTC).")
+    status_code: int | None = Field(description="HTTP status answered, null if none.")
+    error: str | None = Field(description="Why it failed, when it did.")
+    duration_ms: int
+    outcome: Literal["success", "retry", "dead", "gone"]
+
+
+class DeliveryOut(BaseModel):
+    """One alert's delivery to one subscription, with every attempt so far."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="The webhook-id header: the same on every attempt.")
+    alert_id: str
+    type: EventTypeName
+    status: DeliveryStatusName
+    replay: bool = Field(description="Created by POST /replay.")
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="When pending: the next attempt.")
+    delivered_at: datetime | None
+    attempts: list[DeliveryAttemptOut]
+
+
+class ReplayOut(BaseModel):
+    """What a replay queued."""
+
+    replayed: int = Field(description="New deliveries queued.")
+    since: datetime

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -30,9 +30,16 @@ Limit = Annotated[int, Query(ge=1, le=200, description="Page size (1 to 200).")]
 Cursor = Annotated[
     str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
 ]
-Since = Annotated[datetime | None, Query(description="Only published at or after (ISO 8601).")]
+Since = Annotated[
+    datetime | None, Query(description="Only published at or after (ISO 8601; UTC if no zone).")
+]
 Until = Annotated[datetime | None, Query(description="Only published before (ISO 8601).")]
 Text = Annotated[str | None, Query(min_length=1, max_length=200)]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Times without a zone are taken as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _store(request: Request) -> Store:
@@ -68,8 +75,8 @@ async def list_items(
     return await store.list_items(
         limit=limit,
         cursor=cursor,
-        since=since,
-        until=until,
+        since=_utc(since),
+        until=_utc(until),
         feed=feed,
         entity=entity,
         has_claims=has_claims,
@@ -121,7 +128,7 @@ async def list_claims(
         movement=movement,
         polarity=polarity,
         location=location,
-        since=since,
+        since=_utc(since),
     )
 
 

@@ -42,6 +42,20 @@ class ApiSettings(CommonSettings):
     api_consume: bool = Field(
         default=True, description="Consume the enriched and status topics (off: HTTP only)."
     )
+    novelty_window_s: float = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="A claim joins a cluster of its fingerprint last seen at most this long "
+        "before (or after) it; later, it starts a new cluster and raises claim.new again.",
+    )
+    dispute_window_s: float = Field(
+        default=30 * 86_400,
+        gt=0,
+        description="How far apart a claim and its denial may be to be linked as a dispute.",
+    )
+    alerts_publish: bool = Field(
+        default=True, description="Publish every alert to the `alerts` topic (with the sink)."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -24,7 +24,7 @@ from proto import (
     dead_letter_topic,
 )
 from services.api.settings import ApiSettings
-from services.api.store import Store, StoreUnavailable
+from services.api.store import InvalidMessage, Store, StoreUnavailable
 from services.consume import BatchLoop, Failure, LoopMetrics, Record
 from services.kafka import ensure_topics, make_consumer, make_producer
 from services.logs import get_logger
@@ -54,7 +54,10 @@ class _Handler:
             except DeserializationError as exc:
                 failures.append(Failure(record, exc, "decode"))
                 continue
-            await self._store_with_retry(message)
+            try:
+                await self._store_with_retry(message)
+            except InvalidMessage as exc:
+                failures.append(Failure(record, exc, "store"))
         return failures
 
     async def _store_with_retry(self, message: EnrichedItem | FeedStatus) -> None:

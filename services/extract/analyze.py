@@ -45,7 +45,7 @@ class Analyzer:
     def __init__(self, *, batch_size: int = 64, max_chars: int = 100_000) -> None:
         self.gazetteer = Gazetteer.default()
         self.nlp = build_nlp(gazetteer=self.gazetteer)
-        self.claims = ClaimExtractor(self.gazetteer)
+        self.claims = ClaimExtractor(self.gazetteer, nlp=self.nlp)
         self._batch_size = batch_size
         self._max_chars = max_chars
 

@@ -81,12 +81,14 @@ def run(stdin: IO[str], stdout: IO[str], stderr: IO[str], *, batch_size: int = 6
                 yield text
 
     docs = nlp.pipe(texts(), batch_size=batch_size)
-    for _lineno, item_id, obj, text_or_error in entries:
-        if obj is None:
-            out: dict[str, Any] = {"id": item_id, "error": text_or_error}
+    for _lineno, item_id, parsed, text_or_error in entries:
+        out: dict[str, Any]
+        if parsed is None:
+            out = {"id": item_id, "error": text_or_error}
         else:
             doc = next(docs)
-            claims = extractor.extract(doc, item_id=str(item_id), published_at=_published(obj))
+            claims = extractor.extract(doc, item_id=str(item_id),
+                                       published_at=_published(parsed))
             out = {"id": item_id, "claims": [claim_to_json(c) for c in claims]}
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     stdout.flush()

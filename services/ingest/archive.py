@@ -103,7 +103,8 @@ class Archive:
         return cursor.rowcount
 
     def _where(self, since: datetime, feed: str | None) -> tuple[str, list[object]]:
-        clause, params = "published_at >= ?", [since.timestamp()]
+        clause = "published_at >= ?"
+        params: list[object] = [since.timestamp()]
         if feed:
             clause += " AND feed_url = ?"
             params.append(feed)

@@ -8,7 +8,7 @@ __all__ = ["IngestMetrics"]
 
 
 class IngestMetrics:
-    """Polls by outcome, items produced, fetch time and bytes, errors per feed, lag."""
+    """Polls by outcome, items produced, fetch time and bytes, errors per feed, lag, full text."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.polls = Counter(
@@ -42,6 +42,13 @@ class IngestMetrics:
             "How late a poll started compared with its schedule.",
             registry=registry,
             buckets=(0.001, 0.01, 0.1, 0.5, 1, 5, 30),
+        )
+        self.full_text = Counter(
+            "wirewatch_ingest_full_text_total",
+            "Article fetches for full_text feeds by outcome (used; else why the feed text "
+            "was kept: shorter, no_link, fetch_error, not_html, no_text).",
+            ["outcome"],
+            registry=registry,
         )
         self.feeds = Gauge(
             "wirewatch_ingest_feeds", "Feeds being polled, by state.", ["state"], registry=registry

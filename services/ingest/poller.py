@@ -19,9 +19,16 @@ from proto import FeedState, FeedStatus
 from services.ingest.errors import Gone, IngestError, RateLimited
 from services.ingest.feeds import FeedConfig
 from services.ingest.fetch import Fetcher, FetchResult
+from services.ingest.fulltext import FullText
 from services.ingest.metrics import IngestMetrics
 from services.ingest.parse import parse_feed_async
-from services.ingest.publish import Publisher, build_raw_item, candidates_of, timestamp
+from services.ingest.publish import (
+    Candidate,
+    Publisher,
+    build_raw_item,
+    candidates_of,
+    timestamp,
+)
 from services.ingest.schedule import PollPolicy, backoff_delay, next_delay
 from services.ingest.state import FeedValidators, IngestState
 from services.logs import get_logger
@@ -51,7 +58,11 @@ class FeedHealth:
 
 
 class FeedPoller:
-    """Polls one feed until stopped."""
+    """Polls one feed until stopped.
+
+    ``full_text`` fetches the linked articles of the feed's new items (used only when the
+    feed's config opts in with ``full_text: true``).
+    """
 
     def __init__(
         self,
@@ -64,6 +75,7 @@ class FeedPoller:
         default_interval_s: float,
         metrics: IngestMetrics,
         stale_factor: float = 8.0,
+        full_text: FullText | None = None,
     ) -> None:
         self.feed = feed
         self._fetcher = fetcher
@@ -73,14 +85,20 @@ class FeedPoller:
         self._interval_s = feed.interval_s or default_interval_s
         self._metrics = metrics
         self._stale_factor = stale_factor
+        self._full_text = full_text if feed.full_text else None
         self.health = FeedHealth()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll now, then on schedule, until ``stop`` is set."""
+    async def run(self, stop: asyncio.Event, *, max_polls: int | None = None) -> None:
+        """Poll now, then on schedule, until ``stop`` is set or ``max_polls`` polls are done.
+
+        ``max_polls`` bounds a run (tests, benchmarks); None polls for as long as it runs.
+        """
         due = time.monotonic()
         while not stop.is_set():
             self._metrics.scheduler_lag.observe(max(0.0, time.monotonic() - due))
             delay = await self.poll()
+            if max_polls is not None and self.health.polls >= max_polls:
+                return
             due = time.monotonic() + delay
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
@@ -147,21 +165,12 @@ class FeedPoller:
         )
         candidates = candidates_of(self.feed.url, parsed)
         versions = await self._state.versions_to_emit(
-            {c.item_id: c.content_hash for c in candidates}
+            self.feed.url, {c.item_id: c.content_hash for c in candidates}
         )
-        items = [
-            build_raw_item(
-                c,
-                version=versions[c.item_id],
-                feed_url=self.feed.url,
-                feed_name=self.feed.name,
-                feed_language=parsed.language,
-                fetched_at=now,
-            )
-            for c in candidates
-            if c.item_id in versions
-        ]
-        produced = await self._publisher.publish_items(self.feed.url, items)
+        try:
+            produced = await self._publish(candidates, versions, parsed.language, now)
+        finally:
+            self._state.release(versions)
         await self._state.touch([c.item_id for c in candidates if c.item_id not in versions])
         # Validators are saved only now: had publishing failed, the next poll re-reads the body.
         await self._state.save_validators(
@@ -182,6 +191,29 @@ class FeedPoller:
             headers=result.headers,
             now=now,
         )
+
+    async def _publish(
+        self,
+        candidates: list[Candidate],
+        versions: dict[str, int],
+        language: str | None,
+        now: datetime,
+    ) -> int:
+        items = [
+            build_raw_item(
+                c,
+                version=versions[c.item_id],
+                feed_url=self.feed.url,
+                feed_name=self.feed.name,
+                feed_language=language,
+                fetched_at=now,
+            )
+            for c in candidates
+            if c.item_id in versions
+        ]
+        if self._full_text is not None and items:
+            items = await self._full_text.apply(items)
+        return await self._publisher.publish_items(self.feed.url, items)
 
     def _succeeded(self, now: datetime) -> None:
         health = self.health

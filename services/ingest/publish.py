@@ -2,17 +2,22 @@
 
 Every record is keyed by its stable item id. The batch of a poll is sent concurrently
 and awaited as a whole; only the records the broker acknowledged are marked seen, so a
-crash repeats an item at worst and never loses one.
+crash repeats an item at worst and never loses one. ``crash_after_produce`` is the
+fault-injection point that proves it: the process SIGKILLs itself between the broker's
+ack and mark-seen (``WIREWATCH_FAULT_INJECT=crash-after-produce``; tests only).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from proto import FEED_STATUS_CODEC, FEEDS_STATUS, ITEMS_RAW, RAW_ITEM_CODEC, FeedStatus, RawItem
@@ -21,7 +26,7 @@ from services.ingest.identity import content_hash, item_id
 from services.ingest.parse import ParsedEntry, ParsedFeed
 from services.ingest.state import IngestState
 
-__all__ = ["Candidate", "Publisher", "build_raw_item", "candidates_of", "timestamp"]
+__all__ = ["Candidate", "Producer", "Publisher", "build_raw_item", "candidates_of", "timestamp"]
 
 _RAW = RAW_ITEM_CODEC
 _STATUS = FEED_STATUS_CODEC
@@ -88,15 +93,41 @@ def build_raw_item(
     )
 
 
+class Producer(Protocol):
+    """The part of ``AIOKafkaProducer`` the publisher uses (tests pass a failing one)."""
+
+    async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[Any]: ...
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> Any: ...
+
+
 class Publisher:
-    """Sends RawItems and FeedStatus records; marks items seen and archives them once acked."""
+    """Sends RawItems and FeedStatus records; marks items seen and archives them once acked.
+
+    ``crash_after_produce`` makes the process SIGKILL itself after the broker acked a batch
+    and before it is marked seen: a fault-injection point for crash-safety tests.
+    """
 
     def __init__(
-        self, producer: AIOKafkaProducer, state: IngestState, archive: Archive | None = None
+        self,
+        producer: Producer,
+        state: IngestState,
+        archive: Archive | None = None,
+        *,
+        crash_after_produce: bool = False,
     ) -> None:
         self._producer = producer
         self._state = state
         self._archive = archive
+        self._crash_after_produce = crash_after_produce
+
+    async def _send(self, item: RawItem) -> object:
+        # A send can fail before it is queued (e.g. record too large): that is this item's
+        # failure, not the batch's, so it is awaited like the acks of the others.
+        future = await self._producer.send(
+            ITEMS_RAW.name, key=_RAW.encode_key(item.item_id), value=_RAW.encode(item)
+        )
+        return await future
 
     async def publish_items(self, feed_url: str, items: Sequence[RawItem]) -> int:
         """Send a poll's new items; returns how many were acknowledged and marked seen.
@@ -106,28 +137,28 @@ class Publisher:
         """
         if not items:
             return 0
-        futures = [
-            await self._producer.send(
-                ITEMS_RAW.name, key=_RAW.encode_key(item.item_id), value=_RAW.encode(item)
-            )
-            for item in items
-        ]
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        sends = [asyncio.ensure_future(self._send(item)) for item in items]
+        results = await asyncio.gather(*sends, return_exceptions=True)
         acked_items = [
             item
             for item, result in zip(items, results, strict=True)
             if not isinstance(result, BaseException)
         ]
         acked = [(item.item_id, item.content_hash, item.version) for item in acked_items]
+        if self._crash_after_produce and acked:
+            os.kill(os.getpid(), signal.SIGKILL)
         await self._state.mark_seen(feed_url, acked)
         if self._archive is not None:
             await self._archive.add(acked_items)
         for result in results:
-            if isinstance(result, BaseException):
+            if isinstance(result, KafkaError):
                 raise result
+            if isinstance(result, BaseException):
+                raise KafkaError(f"produce failed: {result!r}") from result
         return len(acked)
 
     async def publish_status(self, status: FeedStatus) -> None:
+        """Send a feed's health record to the compacted status topic and wait for the ack."""
         await self._producer.send_and_wait(
             FEEDS_STATUS.name, key=_STATUS.encode_key(status.feed_url), value=_STATUS.encode(status)
         )

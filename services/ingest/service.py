@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from services.ingest.archive import Archive
 from services.ingest.feeds import FeedConfig, FeedsFileError, load_feeds
 from services.ingest.fetch import Fetcher, FetchPolicy
+from services.ingest.fulltext import FullText
 from services.ingest.metrics import IngestMetrics
 from services.ingest.poller import FeedPoller
 from services.ingest.publish import Publisher
@@ -78,11 +79,19 @@ async def _prune(
 class _Supervisor:
     """One poller task per feed; ``apply`` starts, stops or restarts them to match a list."""
 
-    def __init__(self, group: asyncio.TaskGroup, stop: asyncio.Event, make: _MakePoller) -> None:
+    def __init__(
+        self,
+        group: asyncio.TaskGroup,
+        stop: asyncio.Event,
+        make: _MakePoller,
+        max_polls: int | None = None,
+    ) -> None:
         self._group = group
         self._stop = stop
         self._make = make
+        self._max_polls = max_polls
         self._running: dict[str, tuple[FeedConfig, asyncio.Event]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def apply(self, feeds: list[FeedConfig]) -> None:
         wanted = {feed.url: feed for feed in feeds}
@@ -94,7 +103,14 @@ class _Supervisor:
             if url not in self._running:
                 own_stop = asyncio.Event()
                 self._running[url] = (feed, own_stop)
-                self._group.create_task(self._run(self._make(feed), own_stop))
+                task = self._group.create_task(self._run(self._make(feed), own_stop))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def drained(self) -> None:
+        """Return once no poller runs (with ``max_polls``, once every feed has had them)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
 
     async def _run(self, poller: FeedPoller, own_stop: asyncio.Event) -> None:
         either = asyncio.Event()
@@ -105,7 +121,7 @@ class _Supervisor:
 
         relays = [asyncio.create_task(relay(e)) for e in (self._stop, own_stop)]
         try:
-            await poller.run(either)
+            await poller.run(either, max_polls=self._max_polls)
         finally:
             for task in relays:
                 task.cancel()
@@ -156,8 +172,14 @@ async def run_ingest(
     *,
     feeds: list[FeedConfig] | None = None,
     registry: CollectorRegistry | None = None,
+    max_polls: int | None = None,
 ) -> None:
-    """Poll every feed until ``stop`` is set; SIGHUP reloads the feeds file."""
+    """Poll every feed until ``stop`` is set; SIGHUP reloads the feeds file.
+
+    ``feeds`` replaces the feeds file. ``max_polls`` makes a bounded run: each feed is polled
+    that many times (errors included) and the call returns once every feed is done — for
+    tests and benchmarks; unset, the feeds are polled until ``stop``.
+    """
     source = settings.feeds_file or default_feeds_path()
     if feeds is None:
         feeds = list(load_feeds(source))
@@ -170,7 +192,11 @@ async def run_ingest(
         producer = make_producer(settings, client_id="wirewatch-ingest")
         await producer.start()
         stack.push_async_callback(producer.stop)
-        publisher = Publisher(producer, state, archive)
+        crash = settings.fault_inject == "crash-after-produce"
+        if crash:
+            log.warning("fault injection on: ingest will SIGKILL itself after its first produce")
+        publisher = Publisher(producer, state, archive, crash_after_produce=crash)
+        full_text = FullText(fetcher, metrics, concurrency=settings.full_text_concurrency)
 
         def make(feed: FeedConfig) -> FeedPoller:
             return FeedPoller(
@@ -181,13 +207,24 @@ async def run_ingest(
                 policy=poll_policy(settings),
                 default_interval_s=settings.default_poll_interval_s,
                 metrics=metrics,
+                full_text=full_text,
             )
 
+        # Stops the helper tasks: set on ``stop``, or when a bounded run's pollers are done.
+        helpers_stop = asyncio.Event()
         async with asyncio.TaskGroup() as group:
-            supervisor = _Supervisor(group, stop, make)
+            supervisor = _Supervisor(group, stop, make, max_polls)
             supervisor.apply(feeds)
             metrics.feeds.labels("configured").set(supervisor.feeds)
             log.info("ingest started", feeds=supervisor.feeds, topic="items.raw")
-            group.create_task(_prune(state, archive, settings, stop))
-            group.create_task(_reload_on_sighup(supervisor, source, stop, metrics))
+            group.create_task(_prune(state, archive, settings, helpers_stop))
+            group.create_task(_reload_on_sighup(supervisor, source, helpers_stop, metrics))
+            stopped: asyncio.Future[object] = asyncio.ensure_future(stop.wait())
+            waits: set[asyncio.Future[object]] = {stopped}
+            if max_polls is not None:
+                waits.add(asyncio.ensure_future(supervisor.drained()))
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waits:
+                waiter.cancel()
+            helpers_stop.set()
         log.info("ingest stopped")

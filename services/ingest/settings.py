@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -38,6 +39,14 @@ class IngestSettings(CommonSettings):
     seen_retention_days: int = Field(default=90, ge=1)
     archive_retention_days: int = Field(
         default=30, ge=1, description="How long produced items are kept for replay."
+    )
+    full_text_concurrency: int = Field(
+        default=4, ge=1, description="Article pages fetched at once for full_text feeds."
+    )
+    fault_inject: Literal["", "crash-after-produce"] = Field(
+        default="",
+        description="Tests only: crash-after-produce SIGKILLs ingest after the broker acked "
+        "a batch and before it is marked seen, to prove a crash loses nothing.",
     )
     ingest_metrics_port: int = Field(
         default=9101, ge=0, le=65535, description="0 disables /metrics."

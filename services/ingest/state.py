@@ -2,12 +2,17 @@
 
 A SQLite file under the data dir. An item is marked seen only after the broker acked
 it, so a crash between produce and mark repeats the item but never loses it. The same
-id with a changed content hash is emitted again as the next version.
+id with a changed content hash is emitted again as the next version — by the feed that
+first produced it: ids from links are shared by every feed carrying the link, and two
+feeds summarising one article differently must not take turns minting versions. Ids a
+poll is publishing are claimed in memory until released, so two feeds polled at once
+cannot both produce the same new item.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -53,6 +58,7 @@ class IngestState:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._db: aiosqlite.Connection | None = None
+        self._claimed: set[str] = set()
 
     async def __aenter__(self) -> IngestState:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,32 +88,48 @@ class IngestState:
             raise RuntimeError("ingest state is not open")
         return self._db
 
-    async def versions_to_emit(self, candidates: dict[str, str]) -> dict[str, int]:
-        """For ``{item_id: content_hash}``, the version each new or changed item gets."""
+    async def versions_to_emit(self, feed_url: str, candidates: dict[str, str]) -> dict[str, int]:
+        """For ``{item_id: content_hash}`` of a poll of ``feed_url``, the items to produce.
+
+        Maps each new item to version 1 and each changed item of this feed to its next
+        version, and claims them: the caller must :meth:`release` them once published or
+        failed. Items another poll has claimed are left out; that poll publishes them.
+        """
         if not candidates:
             return {}
-        known: dict[str, tuple[str, int]] = {}
-        ids = list(candidates)
+        known: dict[str, tuple[str, int, str]] = {}
+        ids = [i for i in candidates if i not in self._claimed]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             async with self.db.execute(
-                f"SELECT item_id, content_hash, version FROM items_seen WHERE item_id IN ({marks})",
+                "SELECT item_id, content_hash, version, feed_url FROM items_seen"
+                f" WHERE item_id IN ({marks})",
                 chunk,
             ) as cursor:
-                async for item_id, content_hash, version in cursor:
-                    known[item_id] = (content_hash, version)
+                async for item_id, content_hash, version, owner in cursor:
+                    known[item_id] = (content_hash, version, owner)
         result: dict[str, int] = {}
-        for item_id, content_hash in candidates.items():
+        for item_id in ids:
+            if item_id in self._claimed:  # claimed by another poll while we were reading
+                continue
             seen = known.get(item_id)
             if seen is None:
                 result[item_id] = 1
-            elif seen[0] != content_hash:
+            elif seen[0] != candidates[item_id] and seen[2] == feed_url:
                 result[item_id] = seen[1] + 1
+        self._claimed.update(result)
         return result
 
+    def release(self, item_ids: Iterable[str]) -> None:
+        """Give up the claim on items returned by :meth:`versions_to_emit`."""
+        self._claimed.difference_update(item_ids)
+
     async def mark_seen(self, feed_url: str, items: list[tuple[str, str, int]]) -> None:
-        """Record ``(item_id, content_hash, version)`` as produced; call after the broker acked."""
+        """Record ``(item_id, content_hash, version)`` as produced; call after the broker acked.
+
+        The feed that first produced an item stays its owner.
+        """
         now = time.time()
         await self.db.executemany(
             "INSERT INTO items_seen"

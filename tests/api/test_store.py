@@ -239,7 +239,7 @@ async def test_concurrent_upserts_all_land(store: Store) -> None:
 
 async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(store_url: str) -> None:
     if not store_url.startswith("sqlite"):
-        pytest.skip("SQLite connection settings")
+        pytest.skip("SQLite PRAGMAs do not apply to PostgreSQL")
     engine = create_engine(store_url)
     try:
         async with engine.connect() as conn:
@@ -255,7 +255,7 @@ async def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(store_ur
 async def test_postgres_search_uses_the_gin_index(store: Store, store_url: str) -> None:
     """The query repeats the index expression exactly; otherwise search is a sequential scan."""
     if not store_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL planner")
+        pytest.skip("GIN index plans are PostgreSQL-only; SQLite searches through FTS5")
     from services.api.store import queries
 
     query = queries.item_filters(
@@ -285,12 +285,12 @@ async def test_aclose_is_idempotent_and_a_closed_store_refuses_work(store_url: s
     "url",
     [
         pytest.param("postgresql+asyncpg://postgres@127.0.0.1:1/test", id="postgres-refused"),
-        pytest.param("sqlite+aiosqlite:////nonexistent-dir/store.db", id="sqlite-no-dir"),
+        pytest.param("sqlite+aiosqlite:///{tmp}/missing-dir/store.db", id="sqlite-no-dir"),
     ],
 )
-async def test_unreachable_database_raises_store_unavailable(url: str) -> None:
+async def test_unreachable_database_raises_store_unavailable(url: str, tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable) as caught:
-        await Store.open(url)
+        await Store.open(url.format(tmp=tmp_path))
     assert caught.value.retriable
     assert caught.value.__cause__ is not None
 

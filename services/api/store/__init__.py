@@ -20,16 +20,19 @@ from services.api.store.errors import (
 )
 from services.api.store.migrate import current_revision, head_revision, upgrade, upgrade_sync
 from services.api.store.repository import MAX_PAGE_SIZE, Store, UpsertOutcome
+from services.api.store.webhooks import StaticWebhook, WebhookStore
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "InvalidCursor",
     "InvalidMessage",
     "MigrationError",
+    "StaticWebhook",
     "Store",
     "StoreError",
     "StoreUnavailable",
     "UpsertOutcome",
+    "WebhookStore",
     "create_engine",
     "current_revision",
     "decode_cursor",

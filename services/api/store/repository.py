@@ -10,7 +10,7 @@ otherwise.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -104,6 +104,20 @@ class Store:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for the other repositories (alerts, webhooks) sharing this database."""
+        return self._engine
+
+    def transaction(self, *, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One transaction; errors are wrapped as ``StoreUnavailable`` / ``StoreError``.
+
+        ``write=True`` starts it as a writer (``BEGIN IMMEDIATE`` on SQLite), which every
+        transaction that writes must use: SQLite's FTS triggers defeat ``busy_timeout``
+        for deferred writers.
+        """
+        return self._transaction(write=write)
 
     @asynccontextmanager
     async def _transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from spacy.tokens import Span, Token
 
@@ -85,9 +84,9 @@ def judge(tok: Token, sent: Span, ref_year: int | None) -> Frame:
         if _has_old_year(node, ref_year) or lem in lx.HISTORY_NOUNS:
             return Frame(False)
         if not is_reporting or lem in ("admit", "confirm"):
-            if any(c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no") for c in kids):
-                if not demand:
-                    denied = True
+            if not demand and any(c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no")
+                                  for c in kids):
+                denied = True
             if lem in lx.DENY_VERBS and (lem != "rule" or any(
                     c.lower_ == "out" for c in kids)) and depth > 0:
                 denied = True
@@ -125,8 +124,8 @@ def reporter(tok: Token, sent: Span) -> Token | None:
     if found is not None:
         return found
     for t in sent:
-        if lemma(t) in lx.REPORT_VERBS and t.pos_ == "VERB" and t.dep_ in (
-                "ROOT", "parataxis", "conj") and tok not in t.subtree or (
+        if (lemma(t) in lx.REPORT_VERBS and t.pos_ == "VERB" and t.dep_ in (
+                "ROOT", "parataxis", "conj") and tok not in t.subtree) or (
                 t.pos_ == "VERB" and lemma(t) in lx.REPORT_VERBS and t.i > tok.i
                 and t.dep_ == "ROOT"):
             return t

@@ -9,7 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from proto import Claim, ClaimStatus, LocationRelation, Mention, Movement, Polarity
 
@@ -24,6 +24,7 @@ class _Ref(Protocol):
     name: str
 
 
+@runtime_checkable
 class _Lookup(Protocol):
     def lookup(self, text: str) -> _Ref | None: ...
 
@@ -65,7 +66,7 @@ class Resolver:
                 gazetteer = Gazetteer.default()
             except ImportError:  # the gazetteer is optional: ids stay empty without it
                 gazetteer = None
-        self._gaz: _Lookup | None = gazetteer if hasattr(gazetteer, "lookup") else None  # type: ignore[assignment]
+        self._gaz: _Lookup | None = gazetteer if isinstance(gazetteer, _Lookup) else None
 
     def resolve(self, text: str) -> tuple[str, str]:
         """(canonical id, canonical name) of a mention, ("", "") when unknown."""
@@ -106,7 +107,7 @@ def to_proto(draft: Draft, item_id: str, text: str, resolver: Resolver) -> Claim
     claim = Claim(
         claim_id=digest, item_id=item_id, movement=_MOVEMENTS[draft.movement],
         polarity=Polarity.POLARITY_DENIED if draft.denied else Polarity.POLARITY_ASSERTED,
-        status=ClaimStatus.Value(f"CLAIM_STATUS_{draft.status}"),
+        status=ClaimStatus.Name(ClaimStatus.Value(f"CLAIM_STATUS_{draft.status}")),
         evidence=text[start:end], confidence=draft.confidence,
     )
     claim.evidence_span.start, claim.evidence_span.end = start, end
@@ -117,7 +118,7 @@ def to_proto(draft: Draft, item_id: str, text: str, resolver: Resolver) -> Claim
     if draft.location:
         claim.location.place.CopyFrom(_mention(draft.location, draft.location_span, resolver))
         claim.location.relation = LocationRelation.Value(
-            f"LOCATION_RELATION_{draft.relation or 'AT'}")
+            f"LOCATION_RELATION_{draft.relation or 'AT'}")  # type: ignore[assignment]
     if draft.size:
         claim.size.text, claim.size.unit = draft.size, draft.size_unit
         claim.size.min, claim.size.max = draft.size_min, draft.size_max

@@ -55,12 +55,14 @@ def _civilian(tokens: list[Token]) -> bool:
 def _state_subject(subj: list[Token]) -> Token | None:
     for s in subj:
         for cand in conjuncts(s):
+            if cand.ent_type_ == "NORP" and cand.tag_ in ("NNPS", "NNS"):
+                continue  # "Americans" are people, not a state acting
             if is_state(cand) or any(is_state(m) for m in cand.children if m.dep_ == "compound"):
                 return cand
     return None
 
 
-def _place_pairs(pairs: list[tuple[str, Token]], wanted: set[str]) -> Token | None:
+def _place_pairs(pairs: list[tuple[str, Token]], wanted: set[str] | frozenset[str]) -> Token | None:
     for prep, obj in pairs:
         if prep in wanted and _is_place(obj):
             return obj
@@ -75,7 +77,7 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     prep_words = {p for p, _ in pairs}
     particles = {c.lower_ for c in tok.children if c.dep_ in ("prt", "advmod")}
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in tok.children)
-    mover = has_force(subj if not passive else subj) if not objs or passive else None
+    mover = has_force(subj) if not objs or passive else None
     obj_force = has_force(objs)
     force = obj_force or mover or has_force(subj)
     state = _state_subject(subj)
@@ -83,6 +85,9 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
         return None
     if mover is not None and lemma(mover) in lx.NON_STATE_ARMED:
         return None
+
+    if lem in ("station", "base", "deploy", "post", "garrison") and tok.dep_ == "acl":
+        return None  # "troops stationed in X" places forces, it does not move them
 
     def make(movement: str, moving: Token | None, hint: Token | None = None) -> Trigger:
         return Trigger(tok, movement, moving, subj, hint)
@@ -101,7 +106,7 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     if lem in ("leave", "quit", "abandon", "vacate", "evacuate", "exit"):
         if "for" in prep_words and (force is not None):
             return make(lx.DEPLOY, force, _place_pairs(pairs, {"for"}))
-        place = next((o for o in objs if _is_place(o) and o.ent_type_ in ("GPE", "LOC")
+        place = next((o for o in objs if (_is_place(o) and o.ent_type_ in ("GPE", "LOC"))
                       or (_is_place(o) and force is not None)), None)
         if place is not None and (force is not None or state is not None or not subj):
             return make(lx.WITHDRAW, force, place)
@@ -152,8 +157,8 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     if lem in lx.BUILDUP_GROWTH:
         if lem == "build" and "up" not in particles:
             return None
-        grown = [o for o in objs if has_force([o]) or lemma(o) == "presence" and any(
-            m.lower_ in ("military", "troop", "naval", "armed") for m in o.children)]
+        grown = [o for o in objs if has_force([o]) or (lemma(o) == "presence" and any(
+            m.lower_ in ("military", "troop", "naval", "armed") for m in o.children))]
         if grown:
             return make(lx.BUILDUP, has_force(grown) or grown[0])
         return None
@@ -199,7 +204,10 @@ def _noun_movement(tok: Token) -> Trigger | None:
     mods = [c for c in tok.children if c.dep_ in ("compound", "amod", "poss", "nmod")]
     force = has_force(objs) or next((m for m in mods if is_force(m)), None)
     military = force is not None or any(
-        m.lower_ in ("military", "troop", "army", "naval", "armed") for m in mods)
+        m.lower_ in ("military", "troop", "army", "naval", "armed") for m in mods) or any(
+        p in ("in", "of") and (is_force(o) or (lemma(o) == "presence" and any(
+            m.lower_ in ("military", "troop", "naval", "armed") for m in o.children)))
+        for p, o in preps(tok))
     pairs = preps(tok)
     place = next((o for p, o in pairs if p in ("from", "out of", "of", "into", "to", "in",
                                                "near", "on", "along", "across", "inside")
@@ -231,7 +239,7 @@ def _noun_movement(tok: Token) -> Trigger | None:
 
 def _headline_np(tok: Token) -> Trigger | None:
     """Verbless headline "No British troops to Darfur", "More troops to Iraq"."""
-    if not is_force(tok) or tok.head.pos_ in ("VERB", "AUX") and tok.head != tok:
+    if not is_force(tok) or (tok.head.pos_ in ("VERB", "AUX") and tok.head != tok):
         return None
     if tok.dep_ not in ("ROOT", "appos", "nsubj", "dep", "npadvmod"):
         return None

@@ -155,7 +155,9 @@ class ClaimExtractor:
             lem = lemma(tok)
             if lem not in ("deny", "reject", "dismiss", "refute", "rebuff"):
                 continue
-            objs = [c for c in tok.children if c.dep_ == "dobj"]
+            subj_ids = {t.i for c in tok.children if c.dep_ == "nsubj" for t in c.subtree}
+            objs = [t for c in tok.children if c.dep_ in ("dobj", "ccomp")
+                    for t in (c, *c.children) if t.i not in subj_ids]
             if tok.dep_ == "relcl":
                 objs.append(tok.head)
             if not any(lemma(o) in lx.DENY_OBJECTS for o in objs):

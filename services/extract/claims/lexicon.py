@@ -131,7 +131,7 @@ REPORT_VERBS: Final = frozenset(
         "insist", "confirm", "admit", "acknowledge", "warn", "note", "declare", "assert",
         "maintain", "quote", "disclose", "reveal", "write", "testify", "explain", "argue",
         "stress", "estimate", "deny", "charge", "contend", "indicate", "observe", "see",
-        "suggest", "believe", "say.", "reiterate", "emphasise", "emphasize", "concede",
+        "suggest", "believe", "reiterate", "emphasise", "emphasize", "concede",
     }
 )
 # Perception verbs: a reporting verb above them names the claimant instead.

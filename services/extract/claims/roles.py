@@ -192,7 +192,7 @@ def find_size(trig: Trigger) -> Sized | None:
                 return Sized((left, cand.i + 1), low, high, lemma(cand) + "s"
                              if not lemma(cand).endswith("s") else lemma(cand))
     for prep, obj in preps(trig.token):
-        if prep == "by" and obj.lower_ in ("percent", "%") or (
+        if (prep == "by" and obj.lower_ in ("percent", "%")) or (
                 prep == "by" and obj.like_num):
             left, right = phrase(obj)
             vals = [v for v in (_number(t.text) for t in obj.subtree if t.like_num) if v]

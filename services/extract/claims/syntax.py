@@ -75,6 +75,8 @@ def is_state(tok: Token) -> bool:
 def is_force(tok: Token) -> bool:
     """True when the noun names armed forces or military hardware."""
     lem = lemma(tok)
+    if tok.lower_ == "forces":
+        return True
     if lem in lx.NON_STATE_ARMED:
         return False
     if lem == "tank" and any(c.dep_ == "compound" and c.pos_ == "NOUN" for c in tok.children):

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
-_MANGLED = (
+_MANGLED: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"\s?#39;"), "'"),
     (re.compile(r"\s?quot;"), '"'),
     (re.compile(r"\s?amp;"), "&"),
     (re.compile(r"\s?#36;"), "$"),
     (re.compile(r"\s?#151;"), "\u2014"),
-    (re.compile(r"\s?#(\d{2,4});"), ""),
+    (re.compile(r"\s?#(\d{2,4});"), lambda m: chr(int(m.group(1)))),
 )
 _TAG = re.compile(r"<[^>]{0,200}>")
 

@@ -21,24 +21,24 @@ _RELATIVE = {"today": 0, "yesterday": -1, "tomorrow": 1, "tonight": 0}
 
 
 def time_phrase(tok: Token, sent: Span) -> Span | None:
-    """The DATE entity attached to the trigger's clause, not to a reporting verb above it."""
+    """The DATE entity attached to the trigger or a verb above it, stopping at the first
+    reporting verb (so "..., he said on Tuesday" dates the report, not the move)."""
+    chain = [tok.i]
+    for anc in tok.ancestors:
+        if not sent.start <= anc.i < sent.end or lemma(anc) in lx.REPORT_VERBS:
+            break
+        chain.append(anc.i)
     for ent in sent.ents:
         if ent.label_ not in ("DATE", "TIME"):
             continue
-        cur = ent.root
-        while cur.head.i != cur.i and cur.i != tok.i:
-            cur = cur.head
-            if cur.i == tok.i:
-                break
-            if lemma(cur) in lx.REPORT_VERBS or not sent.start <= cur.i < sent.end:
-                cur = ent.root
-                break
-        if cur.i == tok.i:
-            start = ent.start
-            doc = sent.doc
-            if start > sent.start and doc[start - 1].lower_ in ("on", "in", "since", "by"):
-                start -= 1
-            return doc[start : ent.end]
+        head = ent.root.head
+        if head.i not in chain and not (head.pos_ == "ADP" and head.head.i in chain):
+            continue
+        start = ent.start
+        doc = sent.doc
+        if start > sent.start and doc[start - 1].lower_ in ("on", "in", "since", "by"):
+            start -= 1
+        return doc[start : ent.end]
     return None
 
 

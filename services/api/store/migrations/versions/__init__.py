@@ -1,0 +1,1 @@
+"""Alembic revision scripts of the api store, one per schema change, applied in order."""
