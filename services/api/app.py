@@ -1,7 +1,9 @@
 """The HTTP API: FastAPI app factory, lifespan resources, health and metrics endpoints.
 
 The lifespan opens the store (migrating it) and, unless ``api_consume`` is off, runs the
-sink that consumes the enriched and status topics into it. Resources are closed in
+sink that consumes the enriched and status topics into it (deciding alerts as items are
+stored) and the publisher of the alerts topic; unless ``webhook_dispatch`` is
+off, it also runs the webhook dispatcher. Resources are closed in
 reverse order on shutdown.
 """
 
@@ -11,16 +13,24 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from services.api.alerts.engine import AlertEngine
+from services.api.alerts.metrics import AlertMetrics
+from services.api.alerts.notify import AlertSignal
+from services.api.alerts.publisher import run_publisher
+from services.api.alerts.routes import router as alerts_router
 from services.api.errors import install_error_handlers
 from services.api.routes import router
 from services.api.settings import ApiSettings
 from services.api.sink import run_sink
-from services.api.store import Store, StoreError
+from services.api.store import AlertStore, Store, StoreError
+from services.api.webhooks.dispatcher import run_dispatcher, sync_static_webhooks
+from services.api.webhooks.routes import router as webhooks_router
 from services.logs import get_logger
 
 __all__ = ["create_app"]
@@ -58,20 +68,68 @@ async def _broker_status(bootstrap: str | None) -> str:
 def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = None) -> FastAPI:
     """Build the app; resources open in its lifespan."""
     registry = registry or CollectorRegistry()
+    alert_metrics = AlertMetrics(registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await Store.open(settings.database)
         app.state.store = store
+        try:
+            await sync_static_webhooks(settings, store)
+        except BaseException:
+            await store.aclose()
+            raise
         stop = asyncio.Event()
+        # The alert engine decides inside the sink's transaction; its signal wakes the SSE
+        # streams and the publisher as soon as alerts commit.
+        signal = AlertSignal()
+        engine = AlertEngine(
+            store,
+            novelty_window=timedelta(seconds=settings.novelty_window_s),
+            dispute_window=timedelta(seconds=settings.dispute_window_s),
+            metrics=alert_metrics,
+            signal=signal,
+        )
+        app.state.alerts = AlertStore(store)
+        app.state.alert_engine = engine
+        app.state.alert_signal = signal
         sink: asyncio.Task[None] | None = None
         if settings.api_consume:
-            sink = asyncio.create_task(run_sink(settings, store, stop, registry=registry))
+            sink = asyncio.create_task(
+                run_sink(settings, store, stop, registry=registry, engine=engine)
+            )
         app.state.sink = sink
+        publisher: asyncio.Task[None] | None = None
+        if settings.api_consume and settings.alerts_publish:
+            publisher = asyncio.create_task(
+                run_publisher(
+                    settings, app.state.alerts, stop, signal=signal, metrics=alert_metrics
+                )
+            )
+        dispatcher: asyncio.Task[None] | None = None
+        if settings.webhook_dispatch:
+            dispatcher = asyncio.create_task(
+                run_dispatcher(settings, store, stop, registry=registry)
+            )
+        app.state.webhook_dispatcher = dispatcher
         try:
             yield
         finally:
             stop.set()
+            if dispatcher is not None:
+                try:
+                    await asyncio.wait_for(dispatcher, timeout=settings.webhook_timeout_s + 3)
+                except TimeoutError:
+                    log.warning("webhook dispatcher did not stop in time")
+                except Exception as exc:
+                    log.error("webhook dispatcher failed", error=f"{type(exc).__name__}: {exc}")
+            if publisher is not None:
+                try:
+                    await asyncio.wait_for(publisher, timeout=8)
+                except TimeoutError:
+                    log.warning("alert publisher did not stop in time")
+                except Exception as exc:
+                    log.error("alert publisher failed", error=f"{type(exc).__name__}: {exc}")
             if sink is not None:
                 try:
                     await asyncio.wait_for(sink, timeout=8)
@@ -89,8 +147,11 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
     )
     app.state.settings = settings
     app.state.registry = registry
+    app.state.alert_metrics = alert_metrics
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(alerts_router)
+    app.include_router(webhooks_router)
 
     @app.get("/healthz", summary="Liveness", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -23,6 +23,7 @@ from proto import (
     FeedStatus,
     dead_letter_topic,
 )
+from services.api.alerts.engine import AlertEngine
 from services.api.settings import ApiSettings
 from services.api.store import InvalidMessage, Store, StoreUnavailable
 from services.consume import BatchLoop, Failure, LoopMetrics, Record
@@ -38,9 +39,10 @@ _RETRY_CAP_S = 30.0
 
 
 class _Handler:
-    def __init__(self, store: Store, stop: asyncio.Event) -> None:
+    def __init__(self, store: Store, stop: asyncio.Event, engine: AlertEngine | None) -> None:
         self._store = store
         self._stop = stop
+        self._engine = engine
 
     async def __call__(self, records: Sequence[Record]) -> list[Failure]:
         failures: list[Failure] = []
@@ -64,7 +66,10 @@ class _Handler:
         delay = 0.5
         while True:
             try:
-                if isinstance(message, EnrichedItem):
+                if isinstance(message, EnrichedItem) and self._engine is not None:
+                    # Stores the item and decides its alerts in one transaction.
+                    await self._engine.ingest(message)
+                elif isinstance(message, EnrichedItem):
                     await self._store.upsert_enriched(message)
                 else:
                     await self._store.upsert_feed_status(message)
@@ -78,9 +83,15 @@ class _Handler:
 
 
 async def run_sink(
-    settings: ApiSettings, store: Store, stop: asyncio.Event, *, registry: CollectorRegistry
+    settings: ApiSettings,
+    store: Store,
+    stop: asyncio.Event,
+    *,
+    registry: CollectorRegistry,
+    engine: AlertEngine | None = None,
 ) -> None:
-    """Consume into the store until ``stop`` is set."""
+    """Consume into the store until ``stop`` is set; with ``engine``, each enriched item's
+    claims are clustered and its alerts raised as it is stored."""
     await ensure_topics(settings.bootstrap, settings.topic_partitions)
     async with AsyncExitStack() as stack:
         producer = make_producer(settings, client_id="wirewatch-api")
@@ -92,7 +103,7 @@ async def run_sink(
         loop = BatchLoop(
             consumer,
             producer,
-            _Handler(store, stop),
+            _Handler(store, stop, engine),
             topics=[ITEMS_ENRICHED.name, FEEDS_STATUS.name],
             dead_letter_topic=dead_letter_topic,
             metrics=LoopMetrics(registry, "wirewatch_api_sink"),
