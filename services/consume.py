@@ -10,6 +10,7 @@ at-least-once, with idempotent consumers downstream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         await self._loop.commit_processed()
+        self._loop.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info(
@@ -189,6 +191,13 @@ class BatchLoop:
             topic, key=rec.key, value=rec.value, headers=dead_letter_headers(failure)
         )
         self._metrics.dead_letters.labels(rec.topic, type(failure.error).__name__).inc()
+
+    def forget(self, partitions: list[TopicPartition]) -> None:
+        """Drop lag series of partitions this consumer no longer owns (another reports them)."""
+        for tp in partitions:
+            self._done.pop(tp, None)
+            with contextlib.suppress(KeyError):
+                self._metrics.lag.remove(tp.topic, str(tp.partition))
 
     def _update_lag(self) -> None:
         for tp in self._consumer.assignment():

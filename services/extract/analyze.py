@@ -16,6 +16,7 @@ from services.extract.claims import ClaimExtractor
 from services.extract.entities import entities_from_doc
 from services.extract.gazetteer import Gazetteer
 from services.extract.nlp import build_nlp
+from services.extract.segments import pipe_segmented
 
 __all__ = ["EXTRACTOR_VERSION", "Analyzer", "ItemFailure", "analysed_text"]
 
@@ -72,7 +73,10 @@ class Analyzer:
         out: list[EnrichedItem | None] = []
         with self.nlp.memory_zone():
             for item, text, doc in zip(
-                items, texts, self.nlp.pipe(texts, batch_size=self._batch_size), strict=True
+                items,
+                texts,
+                pipe_segmented(self.nlp, texts, batch_size=self._batch_size),
+                strict=True,
             ):
                 published = (
                     item.published_at.ToDatetime(tzinfo=UTC)

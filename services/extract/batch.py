@@ -16,6 +16,7 @@ from typing import IO, Any
 from spacy.language import Language
 
 from services.extract.claims import ClaimExtractor, claim_to_json, normalise_input
+from services.extract.segments import pipe_segmented
 
 
 def load_nlp() -> Language:
@@ -80,7 +81,7 @@ def run(stdin: IO[str], stdout: IO[str], stderr: IO[str], *, batch_size: int = 6
             if obj is not None:
                 yield text
 
-    docs = nlp.pipe(texts(), batch_size=batch_size)
+    docs = pipe_segmented(nlp, texts(), batch_size=batch_size)
     for _lineno, item_id, parsed, text_or_error in entries:
         out: dict[str, Any]
         if parsed is None:

@@ -66,7 +66,8 @@ def test_image_is_multi_stage_pinned_non_root_and_health_checked(service: str) -
     assert len(bases) >= 2, "multi-stage"
     assert all(re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base) for base in bases), bases
     users = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
-    assert users and users[-1] not in ("root", "0"), users
+    assert users, "USER"
+    assert users[-1] not in ("root", "0"), users
     assert re.search(r"^HEALTHCHECK\s", text, re.MULTILINE)
     assert re.search(rf'^CMD \["{service}"\]', text, re.MULTILINE)
 

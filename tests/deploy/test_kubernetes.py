@@ -108,9 +108,7 @@ def test_every_deployment_has_a_disruption_budget_selecting_its_pods(tree: str) 
     for deployment in _of_kind(tree, "Deployment"):
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         matching = [
-            b
-            for b in budgets
-            if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
+            b for b in budgets if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
         ]
         assert len(matching) == 1, deployment["metadata"]["name"]
 
@@ -121,7 +119,9 @@ def test_extract_is_autoscaled_up_to_the_partition_count(tree: str) -> None:
     (hpa,) = _of_kind(tree, "HorizontalPodAutoscaler")
     target = hpa["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", "wirewatch-extract")
-    (config,) = [c for c in _of_kind(tree, "ConfigMap") if c["metadata"]["name"] == "wirewatch-config"]
+    (config,) = [
+        c for c in _of_kind(tree, "ConfigMap") if c["metadata"]["name"] == "wirewatch-config"
+    ]
     assert hpa["spec"]["maxReplicas"] == int(config["data"]["WIREWATCH_TOPIC_PARTITIONS"])
     assert hpa["spec"]["minReplicas"] >= 2
 

@@ -9,6 +9,7 @@ rename is caught instead of leaving a panel blank.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -65,11 +66,13 @@ def _queried_names() -> list[str]:
 @pytest.fixture(scope="module")
 async def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """Sample names the three services expose, from their real registries."""
-    names = series(ingest_exposition())
     async with EmbeddedBroker() as broker:
-        names |= series(await extract_exposition(broker.bootstrap, tmp_path_factory.mktemp("x")))
-        names |= series(await api_exposition(broker.bootstrap, tmp_path_factory.mktemp("a")))
-    return names
+        # Side by side: each takes a few seconds to leave its consumer group on the way out.
+        texts = await asyncio.gather(
+            extract_exposition(broker.bootstrap, tmp_path_factory.mktemp("extract")),
+            api_exposition(broker.bootstrap, tmp_path_factory.mktemp("api")),
+        )
+    return set().union(series(ingest_exposition()), *(series(text) for text in texts))
 
 
 def test_dashboard_has_the_promised_panels() -> None:
@@ -136,11 +139,14 @@ def test_rules_cover_the_promised_conditions() -> None:
 
 def test_scrape_jobs_match_the_jobs_the_rules_name() -> None:
     """compose and Kubernetes give the same job names, which the rules and dashboard use."""
-    compose_jobs = {job["job_name"] for job in yaml.safe_load(PROMETHEUS.read_text())["scrape_configs"]}
+    compose_jobs = {
+        job["job_name"] for job in yaml.safe_load(PROMETHEUS.read_text())["scrape_configs"]
+    }
     assert compose_jobs == _JOBS
     (k8s_job,) = yaml.safe_load(KUBERNETES_SCRAPE.read_text())
     relabel = [r for r in k8s_job["relabel_configs"] if r.get("target_label") == "job"]
-    assert relabel and relabel[0]["replacement"] == "wirewatch-$1"
+    assert relabel
+    assert relabel[0]["replacement"] == "wirewatch-$1"
 
 
 def test_prometheus_loads_the_rules_file() -> None:
