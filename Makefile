@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test test-fast lint typecheck eval bench proto clean
+.PHONY: help install run demo test lint eval bench proto clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -36,8 +36,10 @@ eval: $(STAMP) ## score the extractor on the labelled dev set
 	$(BIN)/python -m services.extract.evaluate
 
 bench: $(STAMP) ## run the benchmarks (figures go to BENCHMARKS.md by hand)
-	$(BIN)/python -m bench.extract
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.extract
+	$(BIN)/python -m bench.extract --workers
+	$(BIN)/python -m bench.api
 
 proto: $(STAMP) ## regenerate the protobuf classes from proto/
 	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=proto --pyi_out=proto \

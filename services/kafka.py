@@ -83,6 +83,9 @@ def make_producer(settings: CommonSettings, *, client_id: str) -> AIOKafkaProduc
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
         linger_ms=5,
+        # A 16 KiB batch (the default) fills after a handful of items and senders queue up
+        # behind it; 1 MiB batches keep a poll of hundreds of items to a few requests.
+        max_batch_size=1024 * 1024,
         max_request_size=8 * 1024 * 1024,
         request_timeout_ms=30000,
     )
