@@ -1,8 +1,10 @@
-"""Scores the claim extractor against the labelled dev set in `eval/` by the rules of
-`eval/README.md` ("How to score"): item detection, claim alignment, attribute accuracy, with
-and without the gaza-plan items, and the seed sentences separately. Consumes the gold JSONL
-files, the trimmed AG News CSV and the seed texts; emits a table or, with `--json`, one JSON
-object. Run as `python -m services.extract.evaluate`.
+"""Scores the claim extractor against the labelled sets in `eval/` by the rules of
+`eval/README.md` ("How to score"): item detection, claim alignment, attribute accuracy, on the
+dev set (with and without the gaza-plan items), the seed sentences and the held-out set of
+modern headlines and 2014-15 Ukraine sentences (`eval/HELDOUT.md`). Consumes the gold JSONL
+files, the trimmed AG News CSV, the seed texts and the held-out items; emits a table or, with
+`--json`, one JSON object. Run as
+`python -m services.extract.evaluate [--set dev|seeds|heldout|all]`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from services.extract.claims import ClaimExtractor, claim_to_json, normalise_input
+from services.extract.segments import pipe_segmented
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 # AG News holds 2004 wire items; the seeds are dated in their datelines (data README).
@@ -155,24 +158,59 @@ def _join(title: str, body: str) -> str:
     return f"{title}\n\n{body}" if title and body else (title or body)
 
 
-def evaluate(eval_dir: Path = EVAL_DIR) -> dict[str, Any]:
-    """Run the extractor over the dev items and the seed documents and score both."""
+SETS = ("dev", "seeds", "heldout")
+
+
+def evaluate(eval_dir: Path = EVAL_DIR, sets: Sequence[str] = SETS) -> dict[str, Any]:
+    """Run the extractor over the chosen sets (dev items, seed documents, held-out items) and
+    score each; a set whose gold file is absent is left out."""
     from services.extract.batch import load_nlp
 
     nlp = load_nlp()
     extractor = ClaimExtractor(nlp=nlp)
-    gold = _read_jsonl(eval_dir / "dev.gold.jsonl")
-    texts = agnews_inputs(eval_dir / "agnews_dev.csv")
-    ids = [g["id"] for g in gold]
-    system: dict[str, list[dict[str, Any]]] = {}
-    for item_id, doc in zip(ids, nlp.pipe((texts[i] for i in ids), batch_size=128),
-                            strict=True):
-        system[item_id] = [claim_to_json(c) for c in extractor.extract(
-            doc, item_id=item_id, published_at=AGNEWS_PUBLISHED)]
+    out: dict[str, Any] = {}
+    if "dev" in sets and (eval_dir / "dev.gold.jsonl").exists():
+        gold = _read_jsonl(eval_dir / "dev.gold.jsonl")
+        texts = agnews_inputs(eval_dir / "agnews_dev.csv")
+        system = _run(nlp, extractor, [(g["id"], texts[g["id"]], AGNEWS_PUBLISHED)
+                                       for g in gold])
+        records = [(g, system[g["id"]]) for g in gold]
+        out["dev"] = score(records)
+        out["dev_without_gaza_plan"] = score(
+            [(g, s) for g, s in records if not g.get("note", "").startswith("gaza-plan")])
+    if "seeds" in sets and (eval_dir / "seeds.gold.jsonl").exists():
+        out["seeds"] = score(_seed_records(eval_dir, nlp, extractor))
+    if "heldout" in sets and (eval_dir / "heldout.gold.jsonl").exists():
+        out.update(_heldout(eval_dir, nlp, extractor))
+    return out
+
+
+def _run(nlp: Any, extractor: ClaimExtractor,
+         inputs: Sequence[tuple[str, str, datetime | None]]) -> dict[str, list[dict[str, Any]]]:
+    # The production path: parts split at blank lines parsed alone, then joined.
+    docs = pipe_segmented(nlp, (text for _, text, _ in inputs), batch_size=128)
+    return {item_id: [claim_to_json(c) for c in extractor.extract(
+        doc, item_id=item_id, published_at=published)]
+        for (item_id, _, published), doc in zip(inputs, docs, strict=True)}
+
+
+def _heldout(eval_dir: Path, nlp: Any, extractor: ClaimExtractor) -> dict[str, Any]:
+    gold = _read_jsonl(eval_dir / "heldout.gold.jsonl")
+    items = {x["id"]: x for x in _read_jsonl(eval_dir / "heldout_items.jsonl")}
+    inputs = []
+    for g in gold:
+        item = items[g["id"]]
+        published = (datetime.fromisoformat(item["published"]).replace(tzinfo=UTC)
+                     if item.get("published") else None)
+        inputs.append((g["id"], _join(normalise_input(item["title"]),
+                                      normalise_input(item["text"])), published))
+    system = _run(nlp, extractor, inputs)
     records = [(g, system[g["id"]]) for g in gold]
-    no_gaza = [(g, s) for g, s in records if not g.get("note", "").startswith("gaza-plan")]
-    return {"dev": score(records), "dev_without_gaza_plan": score(no_gaza),
-            "seeds": score(_seed_records(eval_dir, nlp, extractor))}
+    out = {"heldout": score(records)}
+    for source in sorted({x["source"] for x in items.values()}):
+        out[f"heldout_{source}"] = score(
+            [(g, s) for g, s in records if items[g["id"]]["source"] == source])
+    return out
 
 
 def _seed_records(eval_dir: Path, nlp: Any, extractor: ClaimExtractor
@@ -186,7 +224,8 @@ def _seed_records(eval_dir: Path, nlp: Any, extractor: ClaimExtractor
             pos = text.index(sentence, pos)
             starts.append(pos)
         claims = [claim_to_json(c) for c in extractor.extract(
-            nlp(text), item_id=name, published_at=SEED_PUBLISHED.get(name))]
+            next(pipe_segmented(nlp, [text])), item_id=name,
+            published_at=SEED_PUBLISHED.get(name))]
         by_sentence: dict[int, list[dict[str, Any]]] = {}
         for c in claims:
             idx = max(i for i, s in enumerate(starts) if s <= c["evidence_start"])
@@ -216,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Score the claim extractor on eval/.")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, help="gold data folder")
+    parser.add_argument("--set", choices=(*SETS, "all"), default="all",
+                        help="which labelled set to score (default: all)")
     args = parser.parse_args(argv)
-    result = evaluate(args.eval_dir)
+    result = evaluate(args.eval_dir, SETS if args.set == "all" else (args.set,))
     sys.stdout.write(json.dumps(result, indent=2) if args.json else render(result))
     sys.stdout.write("\n")
     return 0

@@ -83,6 +83,13 @@ def judge(tok: Token, sent: Span, ref_year: int | None) -> Frame:
             return Frame(False)
         if _has_old_year(node, ref_year) or lem in lx.HISTORY_NOUNS:
             return Frame(False)
+        if any(c.dep_ == "prep" and c.lower_ == "in" and any(
+                lemma(o) in lx.CONDITION_NOUNS for o in c.children) for c in kids):
+            return Frame(False)  # "in the event of a conflict": a condition, not a move
+        # "unlikely to send troops" rules the move out; "a pullout is unlikely to help" does not
+        if depth > 0 and path[depth - 1].dep_ == "xcomp" and (lem in lx.UNLIKELY_WORDS or any(
+                c.dep_ in ("acomp", "amod") and c.lower_ in lx.UNLIKELY_WORDS for c in kids)):
+            denied = True
         if not is_reporting or lem in ("admit", "confirm"):
             if not demand and any(c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no")
                                   for c in kids):

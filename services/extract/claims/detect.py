@@ -6,15 +6,13 @@ preposition/object pairs the role stage reads the place from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from spacy.tokens import Span, Token
 
 from services.extract.claims import lexicon as lx
+from services.extract.claims.nouns import Trigger, civilian, headline_np, is_place, noun_movement
 from services.extract.claims.syntax import (
     conjuncts,
     has_force,
-    is_force,
     is_state,
     is_verbish,
     lemma,
@@ -22,34 +20,6 @@ from services.extract.claims.syntax import (
     preps,
     subjects,
 )
-
-
-@dataclass
-class Trigger:
-    """A movement word with what the rules learnt about it."""
-
-    token: Token
-    movement: str
-    force: Token | None
-    subjects: list[Token] = field(default_factory=list)
-    place_hint: Token | None = None
-
-
-def _is_place(tok: Token) -> bool:
-    if tok.ent_type_ in ("GPE", "LOC", "FAC"):
-        return True
-    return lemma(tok) in lx.PLACE_NOUNS or tok.lower_ in lx.PLACE_NOUNS
-
-
-def _civilian(tokens: list[Token]) -> bool:
-    for tok in tokens:
-        for cand in conjuncts(tok):
-            if lemma(cand) in lx.CIVILIAN_NOUNS or (
-                cand.ent_type_ == "NORP" and cand.tag_ in ("NNPS", "NNS")
-                and lemma(cand) not in ("israelis",)
-            ):
-                return True
-    return False
 
 
 def _state_subject(subj: list[Token]) -> Token | None:
@@ -64,7 +34,7 @@ def _state_subject(subj: list[Token]) -> Token | None:
 
 def _place_pairs(pairs: list[tuple[str, Token]], wanted: set[str] | frozenset[str]) -> Token | None:
     for prep, obj in pairs:
-        if prep in wanted and _is_place(obj):
+        if prep in wanted and is_place(obj):
             return obj
     return None
 
@@ -81,10 +51,13 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     obj_force = has_force(objs)
     force = obj_force or mover or has_force(subj)
     state = _state_subject(subj)
-    if objs and _civilian(objs) and obj_force is None:
+    if objs and civilian(objs) and obj_force is None:
         return None
     if mover is not None and lemma(mover) in lx.NON_STATE_ARMED:
         return None
+    if force is None and (civilian(subj) or any(
+            lemma(c) in lx.NON_STATE_ARMED for s in subj for c in conjuncts(s))):
+        return None  # diplomats leaving, police ending an occupation: no forces move
 
     if lem in ("station", "base", "deploy", "post", "garrison") and tok.dep_ == "acl":
         return None  # "troops stationed in X" places forces, it does not move them
@@ -106,16 +79,21 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     if lem in ("leave", "quit", "abandon", "vacate", "evacuate", "exit"):
         if "for" in prep_words and (force is not None):
             return make(lx.DEPLOY, force, _place_pairs(pairs, {"for"}))
-        place = next((o for o in objs if (_is_place(o) and o.ent_type_ in ("GPE", "LOC"))
-                      or (_is_place(o) and force is not None)), None)
+        place = next((o for o in objs if (is_place(o) and o.ent_type_ in ("GPE", "LOC"))
+                      or (is_place(o) and force is not None)), None)
         if place is not None and (force is not None or state is not None or not subj):
             return make(lx.WITHDRAW, force, place)
         return None
     if lem in lx.WITHDRAW_REDUCTION:
+        if lem == "cut" and "off" in particles:
+            return None  # "cut off from pay": no reduction of forces
         ops = [o for o in objs if lemma(o) in lx.OPERATION_NOUNS or has_force([o])]
         if ops and (lem not in ("end", "ease") or lemma(ops[0]) in lx.OPERATION_NOUNS):
             return make(lx.WITHDRAW, has_force(ops) or ops[0])
         return None
+    if lem in ("move", "bring") and state is not None and (
+            out_of := _place_pairs(pairs, {"out of", "out from"})) is not None:
+        return make(lx.WITHDRAW, force, out_of)
     if lem == "bring" and "home" in particles and obj_force is not None:
         return make(lx.WITHDRAW, obj_force)
     if lem == "redeploy":
@@ -126,17 +104,20 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     border = next((o for p, o in pairs if lemma(o) in lx.BORDER_NOUNS
                    and p in ("to", "toward", "towards", "near", "along", "closer to", "on")), None)
     if lem == "approach":
-        tgt = next((o for o in objs if _is_place(o)), None)
+        tgt = next((o for o in objs if is_place(o)), None)
         if force is None or tgt is None:
             return None
         return make(lx.BUILDUP if lemma(tgt) in lx.BORDER_NOUNS else lx.ADVANCE, force, tgt)
     if lem in lx.ADVANCE_MOTION and border is not None and force is not None and not (
-        prep_words & lx.ADVANCE_PREPS) and lem not in ("cross", "enter"):
+        prep_words & lx.ADVANCE_PREPS) and lem not in ("cross", "enter", "send", "deploy"):
         return make(lx.BUILDUP, force, border)
     # advance
     if lem in lx.ADVANCE_PLACE_OBJECT:
-        tgt = next((o for o in objs if _is_place(o)), None)
-        if tgt is not None and (force is not None or state is not None):
+        tgt = next((o for o in objs if is_place(o)), None)
+        # "denies plans to invade Ukraine": a denied invasion needs no named invader.
+        if tgt is not None and (force is not None or state is not None or (
+                lem in lx.INVASION_VERBS and tgt.ent_type_ == "GPE"
+                and any(lemma(a) in lx.DENY_VERBS for a in tok.ancestors))):
             return make(lx.ADVANCE, force, tgt)
     if lem in lx.ADVANCE_MOTION and lem not in ("send", "deploy"):
         into = _place_pairs(pairs, lx.ADVANCE_PREPS | {"into within"}) or next(
@@ -149,6 +130,11 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
             return make(lx.ADVANCE, force or state, into)
         if lem == "advance" and mover is not None:
             return make(lx.ADVANCE, mover)
+        if lem in lx.TRANSIT_VERBS and mover is not None:
+            through = next((o for p, o in pairs if p in ("through", "between")
+                            and is_place(o)), None)
+            if through is not None:
+                return make(lx.ADVANCE, mover, through)
     # buildup verbs
     if lem in lx.BUILDUP_VERBS and lem not in lx.BUILDUP_GROWTH and lem != "approach":
         if force is not None:
@@ -159,8 +145,14 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
             return None
         grown = [o for o in objs if has_force([o]) or (lemma(o) == "presence" and any(
             m.lower_ in ("military", "troop", "naval", "armed") for m in o.children))]
-        if grown:
-            return make(lx.BUILDUP, has_force(grown) or grown[0])
+        # Growing an army is capacity, not a movement, unless it is near or at a place.
+        where = _place_pairs(pairs, {"in", "near", "along", "on", "at", "close to",
+                                     "closer to", "around", "to"})
+        placed = where is not None or any(
+            t.ent_type_ in ("GPE", "LOC") or lemma(t) in lx.BORDER_NOUNS
+            for g in grown for t in g.subtree if t.i != g.i)
+        if grown and placed:
+            return make(lx.BUILDUP, has_force(grown) or grown[0], where)
         return None
     # deploy
     if lem in lx.DEPLOY_VERBS:
@@ -173,79 +165,21 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
                 return None
             if lem in ("move", "go", "head", "return") and "home" in particles:
                 return make(lx.WITHDRAW, force)
+            if lem == "return" and (lemma(dest) in lx.HOME_PLACES or dest.lower_ in lx.HOME_PLACES):
+                return make(lx.WITHDRAW, force)  # back to base: the deployment ends
             return make(lx.DEPLOY, force, dest)
         if lem in ("send", "dispatch", "despatch", "deploy", "post", "station", "base",
                    "garrison", "airlift") and passive is False and obj_force is None and (
                 lem in ("send", "dispatch", "post", "base")):
             return None
         return make(lx.DEPLOY, force)
+    joiner = has_force(subj)
+    if lem == "join" and joiner is not None and any(lemma(o) in lx.JOINABLE for o in objs):
+        return make(lx.DEPLOY, joiner)
     if lem == "have" and obj_force is not None:
         dest = next((o for p, o in preps(obj_force) + pairs if p == "inside"), None)
         if dest is not None:
             return make(lx.DEPLOY, obj_force, dest)
-    return None
-
-
-def _noun_movement(tok: Token) -> Trigger | None:
-    lem = lemma(tok)
-    if lem in lx.WITHDRAW_NOUNS:
-        movement = lx.WITHDRAW
-    elif lem in lx.DEPLOY_NOUNS:
-        movement = lx.DEPLOY
-    elif lem in lx.BUILDUP_NOUNS:
-        movement = lx.BUILDUP
-    elif lem in lx.ADVANCE_NOUNS:
-        movement = lx.ADVANCE
-    else:
-        return None
-    objs = objects(tok)
-    if objs and _civilian(objs) and has_force(objs) is None:
-        return None
-    mods = [c for c in tok.children if c.dep_ in ("compound", "amod", "poss", "nmod")]
-    force = has_force(objs) or next((m for m in mods if is_force(m)), None)
-    military = force is not None or any(
-        m.lower_ in ("military", "troop", "army", "naval", "armed") for m in mods) or any(
-        p in ("in", "of") and (is_force(o) or (lemma(o) == "presence" and any(
-            m.lower_ in ("military", "troop", "naval", "armed") for m in o.children)))
-        for p, o in preps(tok))
-    pairs = preps(tok)
-    place = next((o for p, o in pairs if p in ("from", "out of", "of", "into", "to", "in",
-                                               "near", "on", "along", "across", "inside")
-                  and o.ent_type_ in ("GPE", "LOC")), None)
-    place = place or next((m for m in mods if m.ent_type_ in ("GPE", "LOC")
-                           and m.dep_ == "compound"), None)
-    owner = next((m for m in mods if is_state(m)), None)
-    strict = lem in ("reduction", "increase", "concentration", "mass", "exit", "departure",
-                     "arrival", "crossing", "raid", "thrust", "retreat", "reinforcement",
-                     "dispatch", "massing")
-    if strict and not military:
-        return None
-    head = tok.head if tok.dep_ == "compound" else None
-    if place is None and head is not None:
-        place = next((m for m in head.children if m.dep_ == "compound"
-                      and m.ent_type_ in ("GPE", "LOC")), None)
-    if not military and movement != lx.WITHDRAW and lem not in ("invasion", "incursion"):
-        return None
-    if not military and place is None and owner is None:
-        return None
-    if not military and any(p == "from" and not _is_place(o) for p, o in pairs):
-        return None
-    if lem == "raid" and place is None:
-        return None
-    if lem == "dispatch" and not military:
-        return None
-    return Trigger(tok, movement, force or owner, [], place)
-
-
-def _headline_np(tok: Token) -> Trigger | None:
-    """Verbless headline "No British troops to Darfur", "More troops to Iraq"."""
-    if not is_force(tok) or (tok.head.pos_ in ("VERB", "AUX") and tok.head != tok):
-        return None
-    if tok.dep_ not in ("ROOT", "appos", "nsubj", "dep", "npadvmod"):
-        return None
-    for prep, obj in preps(tok):
-        if prep == "to" and obj.ent_type_ in ("GPE", "LOC"):
-            return Trigger(tok, lx.DEPLOY, tok, [], obj)
     return None
 
 
@@ -257,7 +191,7 @@ def find_triggers(sent: Span) -> list[Trigger]:
         if is_verbish(tok):
             trig = _verb_movement(tok, sent)
         elif tok.pos_ in ("NOUN", "PROPN"):
-            trig = _noun_movement(tok) or _headline_np(tok)
+            trig = noun_movement(tok) or headline_np(tok)
         if trig is not None:
             found.append(trig)
     return found

@@ -103,6 +103,8 @@ class ClaimExtractor:
             frame: Frame = judge(trig.token, sent, ref_year)
             if not frame.is_claim or (trig.movement, frame.denied) in seen:
                 continue
+            if frame.status == "CONDITIONAL" and trig.movement == lx.ADVANCE and not frame.denied:
+                continue  # "could invade": a forecast of an attack, not a considered move
             seen.add((trig.movement, frame.denied))
             lead = _dateline_end(sent)
             claimant = _clip(claimant_range(frame.reporter, sent), lead)

@@ -28,7 +28,7 @@ QUALIFIED_FORCE_NOUNS: Final = frozenset(
     {
         "force", "unit", "division", "vehicle", "jet", "plane", "aircraft", "helicopter",
         "weaponry", "equipment", "presence", "mission", "ship", "guard", "boat", "fleet",
-        "squadron", "convoy", "column", "group", "deployment", "contingent",
+        "squadron", "convoy", "column", "group", "deployment", "contingent", "engineer",
     }
 )
 MILITARY_MODIFIERS: Final = frozenset(
@@ -58,13 +58,39 @@ ADVANCE_MOTION: Final = frozenset(
         "power", "fight", "smash", "burst", "crash", "plunge", "penetrate", "intrude", "spill",
         "enter", "come", "return", "storm", "raid", "barrel", "punch", "roar", "blast", "slice",
         "troop", "edge", "creep", "funnel", "send", "deploy", "cut", "break", "swarm", "invade",
+        "take", "carry", "pass", "sail",
     }
 )
+# Transit verbs that also count with through/between ("warships sailed through the strait").
+TRANSIT_VERBS: Final = frozenset({"pass", "sail", "fly"})
 ADVANCE_PREPS: Final = frozenset({"into", "across", "onto", "inside"})
 # Verbs whose direct object is the place entered.
 ADVANCE_PLACE_OBJECT: Final = frozenset(
-    {"enter", "cross", "invade", "raid", "storm", "penetrate", "occupy", "overrun", "infiltrate"}
+    {"enter", "cross", "invade", "raid", "storm", "penetrate", "occupy", "overrun", "infiltrate",
+     "violate", "breach"}
 )
+# Verbs that name an attack on a country by themselves: a state object is enough.
+INVASION_VERBS: Final = frozenset({"invade"})
+# Places a returning force goes back to: a return there ends a deployment.
+HOME_PLACES: Final = frozenset({"base", "bases", "barrack", "barracks", "garrison", "home",
+                                "station"})
+# Nouns that a force joins when it deploys ("jets will join the NATO mission").
+JOINABLE: Final = frozenset({"mission", "operation", "force", "coalition", "contingent",
+                             "deployment", "patrol", "battlegroup"})
+# Pre-modifiers that make a movement noun speculative ("potential invasion").
+HYPOTHETICAL_MODS: Final = frozenset(
+    {"potential", "possible", "hypothetical", "feared", "imminent", "looming", "threatened",
+     "prospective", "future", "eventual"}
+)
+# Verbs and nouns under which an invasion is reported as happening, not named as background.
+INVASION_EVENT_HEADS: Final = frozenset(
+    {"launch", "begin", "start", "order", "mount", "continue", "unfold", "resume", "halt",
+     "stop", "deny", "rule", "reject", "sign", "evidence", "plan", "prepare", "report"}
+)
+# Activities that are not places, though they follow "for" or "in" ("troops for drills").
+NOT_PLACES: Final = frozenset({"drill", "exercise", "training", "manoeuvre", "maneuver",
+                               "alert", "war", "help", "talk", "support", "end", "time",
+                               "way", "year", "power", "court", "fight", "battle"})
 ADVANCE_NOUNS: Final = frozenset({"incursion", "invasion", "raid", "crossing", "thrust"})
 PLACE_NOUNS: Final = frozenset(
     {
@@ -131,7 +157,7 @@ REPORT_VERBS: Final = frozenset(
         "insist", "confirm", "admit", "acknowledge", "warn", "note", "declare", "assert",
         "maintain", "quote", "disclose", "reveal", "write", "testify", "explain", "argue",
         "stress", "estimate", "deny", "charge", "contend", "indicate", "observe", "see",
-        "suggest", "believe", "reiterate", "emphasise", "emphasize", "concede",
+        "suggest", "believe", "reiterate", "emphasise", "emphasize", "concede", "show",
     }
 )
 # Perception verbs: a reporting verb above them names the claimant instead.
@@ -142,6 +168,10 @@ HEDGES: Final = frozenset(
 )
 ALLEGING_VERBS: Final = frozenset({"accuse", "allege", "claim", "charge", "suspect"})
 
+# Words that put a movement out of the question ("extremely unlikely to send troops").
+UNLIKELY_WORDS: Final = frozenset({"unlikely", "impossible"})
+# "in the event of", "in case of": the movement hangs on a condition.
+CONDITION_NOUNS: Final = frozenset({"event", "case"})
 DENY_VERBS: Final = frozenset(
     {"deny", "reject", "refuse", "dismiss", "rebuff", "rule", "decline", "refute", "disprove"}
 )

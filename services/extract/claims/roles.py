@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from spacy.tokens import Span, Token
 
 from services.extract.claims import lexicon as lx
-from services.extract.claims.detect import Trigger
+from services.extract.claims.nouns import Trigger
 from services.extract.claims.syntax import conjuncts, is_force, is_state, lemma, phrase, preps
 
 TokRange = tuple[int, int]
@@ -145,19 +145,29 @@ def find_location(trig: Trigger, sent: Span, avoid: set[int]) -> Located | None:
         if holder is None:
             continue
         for m in holder.children:
-            if m.dep_ == "compound" and m.ent_type_ in ("GPE", "LOC"):
+            if m.dep_ == "compound" and m.ent_type_ in ("GPE", "LOC") and m.i not in avoid:
                 ent = next(e for e in m.doc.ents if e.start <= m.i < e.end)
                 return Located((ent.start, ent.end), default_rel)
     best: tuple[int, Span] | None = None
     for ent in sent.ents:
         if ent.label_ in ("GPE", "LOC") and not ent.text.isupper() and not (
-                set(range(ent.start, ent.end)) & avoid):
+                set(range(ent.start, ent.end)) & avoid) and not _not_a_place(ent.root):
             dist = abs(ent.start - tok.i)
             if best is None or dist < best[0]:
                 best = (dist, ent)
     if best is not None:
         return Located((best[1].start, best[1].end), default_rel)
     return None
+
+
+def _not_a_place(root: Token) -> bool:
+    """Names that stand for a party or a topic, not a place: the object of another verb
+    ("to counter Russia") or a modifier of a non-place noun ("the Ukraine crisis")."""
+    if root.dep_ == "dobj" and root.head.pos_ == "VERB":
+        return True
+    head = root.head
+    return root.dep_ == "compound" and head.pos_ == "NOUN" and lemma(head) not in (
+        lx.PLACE_NOUNS | lx.BORDER_NOUNS)
 
 
 def _number(text: str) -> float | None:

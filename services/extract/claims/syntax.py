@@ -129,8 +129,11 @@ def subjects(tok: Token, sent: Span) -> list[Token]:
             ctrl = [c for c in cur.head.children if c.dep_ == "dobj"]
             if ctrl:
                 return ctrl
-        if cur.dep_ in ("relcl", "acl") and cur.head.pos_ in ("NOUN", "PROPN"):
-            return [cur.head]
+        if cur.dep_ == "pcomp" and cur.head.lower_ == "from":
+            # "blocked observers from crossing": the mover is the object held back
+            return [c for c in cur.head.head.children if c.dep_ == "dobj"]
+        if cur.dep_ in ("relcl", "acl", "amod") and cur.head.pos_ in ("NOUN", "PROPN"):
+            return [cur.head]  # "diplomats due to leave": the noun the clause hangs on
         if cur.dep_ in ("xcomp", "advcl", "conj", "pcomp", "ccomp") and cur.head != cur:
             nxt = cur.head
             if nxt.pos_ == "ADP":
