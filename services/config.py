@@ -51,6 +51,19 @@ class CommonSettings(BaseSettings):
     topic_partitions: int = Field(default=3, ge=1, le=1024, description="Partitions per topic.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info")
     log_format: Literal["console", "json"] = Field(default="console")
+    kafka_session_timeout_s: float = Field(
+        default=10,
+        ge=1,
+        le=300,
+        description="Consumer-group session timeout: how soon a dead consumer's partitions move.",
+    )
+    kafka_rebalance_timeout_s: float = Field(
+        default=3,
+        ge=1,
+        le=300,
+        description="How long a rebalance waits for members to rejoin (aiokafka rejoins in the "
+        "background, so a batch in flight does not have to finish within it).",
+    )
     kafka_idempotence: bool = Field(
         default=False,
         description="Idempotent producer (Apache Kafka only; the embedded broker lacks it).",

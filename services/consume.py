@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from services.logs import get_logger
@@ -148,7 +149,16 @@ class BatchLoop:
         if not self._processed:
             return
         offsets, self._processed = self._processed, {}
-        await self._consumer.commit(offsets)
+        owned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError, RebalanceInProgressError) as exc:
+            # The group moved on while this batch was in flight: its new owner reads the
+            # records again from the last commit (at-least-once; downstream is idempotent).
+            log.warning("commit skipped after a rebalance", error=type(exc).__name__)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the batch in flight is finished and committed."""

@@ -107,7 +107,10 @@ def make_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,
-        session_timeout_ms=10000,
+        session_timeout_ms=int(settings.kafka_session_timeout_s * 1000),
+        # The embedded broker waits the whole rebalance timeout for a member that died instead
+        # of dropping it when its session expires; a short one bounds how long partitions stall.
+        rebalance_timeout_ms=int(settings.kafka_rebalance_timeout_s * 1000),
         heartbeat_interval_ms=1000,
         fetch_max_wait_ms=100,
         max_partition_fetch_bytes=8 * 1024 * 1024,

@@ -58,7 +58,10 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
         cache_logger_on_first_use=False,
     )
     # Libraries log through the standard library; keep them quiet unless debugging.
-    logging.basicConfig(level=logging.WARNING if level != "debug" else logging.DEBUG)
+    logging.basicConfig(
+        level=logging.WARNING if level != "debug" else logging.DEBUG,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     logging.getLogger("aiokafka").setLevel(logging.ERROR if level != "debug" else logging.DEBUG)
 
 

@@ -29,6 +29,7 @@ from services.api.routes import router
 from services.api.settings import ApiSettings
 from services.api.sink import run_sink
 from services.api.store import AlertStore, Store, StoreError
+from services.api.web import router as web_router
 from services.api.webhooks.dispatcher import run_dispatcher, sync_static_webhooks
 from services.api.webhooks.routes import router as webhooks_router
 from services.logs import get_logger
@@ -152,6 +153,7 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
     app.include_router(router)
     app.include_router(alerts_router)
     app.include_router(webhooks_router)
+    app.include_router(web_router)
 
     @app.get("/healthz", summary="Liveness", tags=["ops"])
     async def healthz() -> dict[str, str]:

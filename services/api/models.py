@@ -8,14 +8,19 @@ protobuf strings as ``null``, and every timestamp as an aware UTC datetime.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
 __all__ = [
+    "AlertOut",
+    "AlertTypeName",
     "ClaimOut",
     "ClaimStatusName",
+    "ClusterOut",
+    "ClusterSourceOut",
+    "ClusterSummaryOut",
     "DeliveryAttemptOut",
     "DeliveryOut",
     "DeliveryStatusName",
@@ -394,3 +399,117 @@ class ReplayOut(BaseModel):
 
     replayed: int = Field(description="New deliveries queued.")
     since: datetime
+
+
+# --- alerts and clusters -----------------------------------------------------------------
+
+AlertTypeName = Literal["claim.new", "claim.updated", "claim.disputed", "claim.corroborated"]
+_CLUSTER_EXAMPLE: JsonDict = {
+    "cluster_id": "3f9c2a7d51e04b8c9a6d2e1f0b7c4a59",
+    "fingerprint": "rus|buildup|ukr|asserted",
+    "generation": 1,
+    "movement": "buildup",
+    "polarity": "asserted",
+    "actor": {"text": "Russian", "canonical_id": "RUS"},
+    "location": {"text": "the Ukrainian border", "canonical_id": "UKR", "relation": "near"},
+    "size": None,
+    "first_claim_id": "c0ffee12ab34cd56",
+    "first_seen_at": _T0,
+    "last_seen_at": _T0,
+    "independent_sources": 2,
+    "total_sources": 3,
+    "claims_count": 4,
+}
+
+
+class ClusterSummaryOut(BaseModel):
+    """A claim cluster: claims sharing a fingerprint within the novelty window."""
+
+    model_config = _examples(_CLUSTER_EXAMPLE)
+
+    cluster_id: str = Field(description="Stable id of (fingerprint, generation).")
+    fingerprint: str = Field(description="canonical actor | movement | canonical place | polarity")
+    generation: int = Field(description="1, then +1 each time the novelty window lapsed.")
+    movement: MovementName
+    polarity: PolarityName
+    actor: dict[str, Any] | None = Field(description="Whose forces: {text, canonical_id}.")
+    location: dict[str, Any] | None = Field(
+        description="Where, as currently known: {text, canonical_id, relation}."
+    )
+    size: dict[str, Any] | None = Field(description="How many, as currently known.")
+    first_claim_id: str = Field(description="The claim that opened the cluster.")
+    first_seen_at: datetime = Field(description="Publication time of the earliest claim.")
+    last_seen_at: datetime = Field(description="Publication time of the latest claim.")
+    independent_sources: int = Field(description="Sources that are not copies of another.")
+    total_sources: int = Field(description="Every source, syndicated copies included.")
+    claims_count: int = Field(description="Claims in the cluster.")
+
+
+class ClusterSourceOut(BaseModel):
+    """An article that carried a claim of the cluster."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    url: str | None
+    title: str
+    feed_url: str
+    published_at: datetime
+    independent: bool = Field(description="False for a syndicated copy of an earlier source.")
+    copy_of: str | None = Field(description="For a copy: the item it copies.")
+    reason: str | None = Field(
+        description="For a copy: same_url, same_publisher, same_wire:<agency> or near_duplicate."
+    )
+
+
+class ClusterOut(ClusterSummaryOut):
+    """A cluster with its claims, its sources and the clusters that dispute it."""
+
+    model_config = _examples(
+        {**_CLUSTER_EXAMPLE, "claims": [_CLAIM_EXAMPLE], "sources": [], "disputes": []}
+    )
+
+    claims: list[ClaimOut] = Field(description="The cluster's claims, oldest first.")
+    sources: list[ClusterSourceOut] = Field(description="Articles, oldest first.")
+    disputes: list[ClusterSummaryOut] = Field(
+        description="Clusters of opposite polarity on the same actor, movement and place."
+    )
+
+
+class AlertOut(BaseModel):
+    """A change in the claim picture; ``data`` is exactly what a webhook delivers."""
+
+    model_config = _examples(
+        {
+            "seq": 42,
+            "alert_id": "5b0e7f1c2d3a4b5c6d7e8f9012345678",
+            "type": "claim.new",
+            "cluster_id": _CLUSTER_EXAMPLE["cluster_id"],
+            "claim_id": "c0ffee12ab34cd56",
+            "item_id": "9f2a61d0e4b3c8a7",
+            "created_at": _T0,
+            "independent_sources": 1,
+            "total_sources": 1,
+            "data": {
+                "alert": {"alert_id": "5b0e...", "type": "claim.new", "diff": None},
+                "cluster": _CLUSTER_EXAMPLE,
+                "claim": _CLAIM_EXAMPLE,
+                "item": _SUMMARY_EXAMPLE,
+                "sources": [],
+                "disputes": [],
+            },
+        }
+    )
+
+    seq: int = Field(description="Position in the alerts log; the SSE event id.")
+    alert_id: str = Field(description="Stable id of the alert.")
+    type: AlertTypeName
+    cluster_id: str
+    claim_id: str = Field(description="The claim that raised it.")
+    item_id: str = Field(description="The item that claim was found in.")
+    created_at: datetime = Field(description="When the alert was raised (UTC).")
+    independent_sources: int = Field(description="Independent sources when it was raised.")
+    total_sources: int = Field(description="All sources when it was raised.")
+    data: dict[str, Any] = Field(
+        description="{alert, cluster, claim, item, sources, disputes} as of the alert."
+    )

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 import aiosqlite
 from aiokafka import AIOKafkaProducer
@@ -73,10 +73,31 @@ class Archive:
             raise RuntimeError("archive is not open")
         return self._db
 
-    async def add(self, items: Sequence[RawItem]) -> None:
-        """Keep acknowledged items; storing the same item version twice is a no-op."""
+    async def _write(self, sql: str, params: Any, *, many: bool = False) -> int:
+        """Run one write and commit it; returns the rows it changed."""
+        # The cursor is closed on aiosqlite's thread: a cursor left to the garbage collector
+        # resets its cached statement on the event loop's thread, racing a concurrent write
+        # that reuses it (sqlite3.InterfaceError "bad parameter or other API misuse").
+        run = self.db.executemany if many else self.db.execute
+        cursor = await run(sql, params)
+        try:
+            changed = cursor.rowcount
+        finally:
+            await cursor.close()
+        await self.db.commit()
+        return changed
+
+    async def add(
+        self, items: Sequence[RawItem], *, payloads: Sequence[bytes] | None = None
+    ) -> None:
+        """Keep acknowledged items; storing the same item version twice is a no-op.
+
+        ``payloads``, when given, are the items' encoded bytes (as produced), in the same order.
+        """
+        if payloads is None:
+            payloads = [RAW_ITEM_CODEC.encode(item) for item in items]
         now = time.time()
-        await self.db.executemany(
+        await self._write(
             "INSERT OR IGNORE INTO archive"
             " (item_id, version, feed_url, published_at, produced_at, payload)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -87,20 +108,18 @@ class Archive:
                     item.feed_url,
                     item.published_at.ToMicroseconds() / 1e6,
                     now,
-                    RAW_ITEM_CODEC.encode(item),
+                    payload,
                 )
-                for item in items
+                for item, payload in zip(items, payloads, strict=True)
             ],
+            many=True,
         )
-        await self.db.commit()
 
     async def prune(self, retention_s: float) -> int:
         """Drop items produced longer ago than ``retention_s``; returns how many."""
-        cursor = await self.db.execute(
+        return await self._write(
             "DELETE FROM archive WHERE produced_at < ?", (time.time() - retention_s,)
         )
-        await self.db.commit()
-        return cursor.rowcount
 
     def _where(self, since: datetime, feed: str | None) -> tuple[str, list[object]]:
         clause = "published_at >= ?"

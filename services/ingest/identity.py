@@ -10,6 +10,7 @@ do not mint new ids.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -39,6 +40,8 @@ def _is_tracking(raw_key: str) -> bool:
     return key.startswith("utm_") or key in _TRACKING_PARAMS
 
 
+# Pure, and asked for the same feed URL once per entry of every poll of that feed.
+@functools.lru_cache(maxsize=4096)
 def normalise_link(url: str) -> str:
     """Return a canonical form of ``url`` for comparing and hashing links.
 

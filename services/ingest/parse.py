@@ -25,7 +25,7 @@ from urllib.parse import urljoin
 import feedparser
 from feedparser.exceptions import ThingsNobodyCaresAboutButMe, UndeclaredNamespace
 
-from services.ingest.clean import html_to_text, plain_to_text
+from services.ingest.clean import clean_html, html_to_text, plain_to_text
 from services.ingest.errors import MalformedFeed, NotAFeed, UnsafeDocument
 from services.ingest.identity import resolve_link
 
@@ -177,7 +177,14 @@ def parse_feed(
     # moves with redirects and Content-Location), so it gets none; links are resolved below.
     base = urljoin(feed_url, http_headers.pop("content-location", "").strip())
     try:
-        result = feedparser.parse(io.BytesIO(body), response_headers=http_headers)
+        # Embedded HTML is made safe (and its links absolute) by clean_html, on the one parse
+        # that also yields the text; feedparser's own passes would parse it twice more.
+        result = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=http_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     except Exception as exc:  # a feedparser bug must not escape as anything but a ParseError
         raise MalformedFeed(f"feedparser failed: {exc!r}", url=feed_url) from exc
     warning, broken = _warning(result)
@@ -205,16 +212,16 @@ def _detail_text(detail: Any, fallback: str) -> str:
     return text.replace("\n", " ")
 
 
-def _choose_content(entry: Mapping[str, Any]) -> tuple[str, bool]:
-    """Return (content, is_html): full content when present, else the summary."""
+def _choose_content(entry: Mapping[str, Any]) -> tuple[str, bool, str]:
+    """Return (content, is_html, xml:base): full content when present, else the summary."""
     candidates = list(_raw(entry, "content") or [])
     candidates.append(_raw(entry, "summary_detail") or {})
     for detail in candidates:
         value = str(_raw(detail, "value") or "")
         kind = str(_raw(detail, "type") or "text/html").lower()
         if value.strip() and ("html" in kind or kind.startswith("text/") or "xml" in kind):
-            return value, "html" in kind
-    return "", True
+            return value, "html" in kind, str(_raw(detail, "base") or "")
+    return "", True, ""
 
 
 def _utc(entry: Mapping[str, Any]) -> datetime | None:
@@ -242,8 +249,11 @@ def _language(*nodes: Mapping[str, Any] | None) -> str | None:
 
 
 def _map_entry(entry: Mapping[str, Any], base: str, feed_language: str | None) -> ParsedEntry:
-    content, is_html = _choose_content(entry)
-    text = html_to_text(content) if is_html else plain_to_text(content)
+    content, is_html, xml_base = _choose_content(entry)
+    if is_html:
+        html, text = clean_html(content, base=urljoin(base, xml_base) if xml_base else base)
+    else:
+        html, text = htmllib.escape(content), plain_to_text(content)
     authors = [_raw(a, "name") for a in _raw(entry, "authors") or []] or [_raw(entry, "author")]
     tags = _raw(entry, "tags") or []
     details = [*(_raw(entry, "content") or []), _raw(entry, "summary_detail")]
@@ -252,7 +262,7 @@ def _map_entry(entry: Mapping[str, Any], base: str, feed_language: str | None) -
         url=resolve_link(_raw(entry, "link"), base),
         title=_detail_text(_raw(entry, "title_detail"), str(_raw(entry, "title") or "")),
         text=text,
-        html=content if is_html else htmllib.escape(content),
+        html=html,
         authors=_unique(authors),
         language=_language(entry, *details, _raw(entry, "title_detail")) or feed_language,
         published_at=_utc(entry),

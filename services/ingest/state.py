@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import aiosqlite
 
@@ -88,6 +89,20 @@ class IngestState:
             raise RuntimeError("ingest state is not open")
         return self._db
 
+    async def _write(self, sql: str, params: Any, *, many: bool = False) -> int:
+        """Run one write and commit it; returns the rows it changed."""
+        # The cursor is closed on aiosqlite's thread: a cursor left to the garbage collector
+        # resets its cached statement on the event loop's thread, racing a concurrent write
+        # that reuses it (sqlite3.InterfaceError "bad parameter or other API misuse").
+        run = self.db.executemany if many else self.db.execute
+        cursor = await run(sql, params)
+        try:
+            changed = cursor.rowcount
+        finally:
+            await cursor.close()
+        await self.db.commit()
+        return changed
+
     async def versions_to_emit(self, feed_url: str, candidates: dict[str, str]) -> dict[str, int]:
         """For ``{item_id: content_hash}`` of a poll of ``feed_url``, the items to produce.
 
@@ -131,32 +146,31 @@ class IngestState:
         The feed that first produced an item stays its owner.
         """
         now = time.time()
-        await self.db.executemany(
+        await self._write(
             "INSERT INTO items_seen"
             " (item_id, feed_url, content_hash, version, first_seen, last_seen)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(item_id) DO UPDATE SET"
             " content_hash=excluded.content_hash, version=excluded.version,"
             " last_seen=excluded.last_seen",
             [(i, feed_url, h, v, now, now) for i, h, v in items],
+            many=True,
         )
-        await self.db.commit()
 
     async def touch(self, item_ids: list[str]) -> None:
         """Keep still-published items from ageing out of retention."""
         if item_ids:
             now = time.time()
-            await self.db.executemany(
-                "UPDATE items_seen SET last_seen=? WHERE item_id=?", [(now, i) for i in item_ids]
+            await self._write(
+                "UPDATE items_seen SET last_seen=? WHERE item_id=?",
+                [(now, i) for i in item_ids],
+                many=True,
             )
-            await self.db.commit()
 
     async def prune(self, retention_s: float) -> int:
         """Forget items not seen in any feed for ``retention_s``; returns how many."""
-        cursor = await self.db.execute(
+        return await self._write(
             "DELETE FROM items_seen WHERE last_seen < ?", (time.time() - retention_s,)
         )
-        await self.db.commit()
-        return cursor.rowcount
 
     async def validators(self, feed_url: str) -> FeedValidators:
         async with self.db.execute(
@@ -169,7 +183,7 @@ class IngestState:
         return FeedValidators(row[0], row[1], row[2], bool(row[3]))
 
     async def save_validators(self, feed_url: str, validators: FeedValidators) -> None:
-        await self.db.execute(
+        await self._write(
             "INSERT INTO feed_validators (feed_url, current_url, etag, last_modified, gone,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(feed_url) DO UPDATE SET"
             " current_url=excluded.current_url, etag=excluded.etag,"
@@ -184,4 +198,3 @@ class IngestState:
                 time.time(),
             ),
         )
-        await self.db.commit()

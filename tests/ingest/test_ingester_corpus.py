@@ -15,7 +15,7 @@ import asyncio
 import gzip
 import io
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any

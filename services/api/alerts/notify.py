@@ -25,10 +25,10 @@ class AlertSignal:
         event, self._event = self._event, asyncio.Event()
         event.set()
 
-    async def wait(self, timeout: float) -> bool:
-        """Return True when notified within ``timeout`` seconds, False on timeout."""
+    async def wait(self, within_s: float) -> bool:
+        """Return True when notified within ``within_s`` seconds, False otherwise."""
         event = self._event
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
+            await asyncio.wait_for(event.wait(), within_s)
             return True
         return False

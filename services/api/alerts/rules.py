@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import RowMapping
+
 __all__ = [
     "ClaimKey",
     "alertable",
@@ -33,7 +35,7 @@ __all__ = [
     "picture_diff",
 ]
 
-Row = Mapping[str, Any]
+Row = Mapping[str, Any] | RowMapping
 _STOP = {"the", "a", "an", "of", "with", "in", "on", "at", "near", "to", "into", "from", "and"}
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Word stems by prefix: "Ukraine" / "Ukrainian", "border" / "borders" compare equal.

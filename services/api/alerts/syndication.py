@@ -150,7 +150,7 @@ def shingles(text: str, size: int = _SHINGLE) -> frozenset[str]:
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    """|a ∩ b| / |a ∪ b|; 0.0 when both are empty."""
+    """Size of the intersection over size of the union; 0.0 when both are empty."""
     union = len(a | b)
     return len(a & b) / union if union else 0.0
 

@@ -9,6 +9,8 @@ and close it with ``await store.aclose()`` or ``async with``::
         page = await store.list_items(entity="RUS", limit=20)
 """
 
+from services.api.store import alerts_schema as alerts_schema  # completes the metadata
+from services.api.store.alerts import AlertRow, AlertStore, ClusterRecord
 from services.api.store.cursor import decode_cursor, encode_cursor
 from services.api.store.engine import create_engine, is_unavailable
 from services.api.store.errors import (
@@ -24,6 +26,9 @@ from services.api.store.webhooks import StaticWebhook, WebhookStore
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "AlertRow",
+    "AlertStore",
+    "ClusterRecord",
     "InvalidCursor",
     "InvalidMessage",
     "MigrationError",

@@ -15,19 +15,21 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from services.api.store.errors import InvalidCursor
 
-__all__ = ["CursorKind", "Position", "decode_cursor", "encode_cursor"]
+__all__ = ["CursorKind", "Position", "cut_page", "decode_cursor", "encode_cursor"]
 
 CursorKind = Literal["items", "claims"]
 _VERSION = 1
 _MAX_LENGTH = 512
 _DIGEST_BYTES = 8
 _CHECKSUM_KEY = b"wirewatch.cursor.v1"
+_ROW_ID: dict[CursorKind, str] = {"items": "item_id", "claims": "claim_id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +92,17 @@ def decode_cursor(kind: CursorKind, cursor: str) -> Position:
     if cursor_kind != kind:
         raise InvalidCursor(f"cursor belongs to the {cursor_kind!r} listing, not {kind!r}")
     return Position(published_at=published_at, row_id=row_id)
+
+
+def cut_page(
+    kind: CursorKind, keys: Sequence[str], rows: Sequence[Sequence[Any]], size: int
+) -> tuple[Sequence[Sequence[Any]], str | None]:
+    """Return the first ``size`` of ``rows`` (fetched as ``size + 1``, cells named by
+    ``keys``) and the cursor after the last of them, or None when no row follows."""
+    if len(rows) <= size:
+        return rows, None
+    last = rows[size - 1]
+    position = Position(
+        published_at=last[keys.index("published_at")], row_id=last[keys.index(_ROW_ID[kind])]
+    )
+    return rows[:size], encode_cursor(kind, position)

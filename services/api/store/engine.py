@@ -5,28 +5,45 @@ Consumes a URL (``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``) an
 consumer) and many concurrent readers (HTTP requests). On SQLite that means WAL journaling, a
 busy timeout instead of instant "database is locked" errors, enforced foreign keys (SQLite
 leaves them off per connection) and SQLAlchemy-controlled BEGIN so reads see one snapshot.
+SQLite reads also get a ``SqliteReader``: a synchronous engine whose read transactions each run
+as one call into a worker thread, instead of aiosqlite's round trip per statement and fetch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Dialect, Engine, Select, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from services.api.store.schema import UtcDateTime
+
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "WRITER_OPTION",
+    "Rows",
+    "SqliteReader",
     "create_engine",
+    "fetch_rows",
     "is_unavailable",
     "parse_url",
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# WAL lets readers run side by side (and beside the writer); a few threads overlap the
+# time SQLite spends in C, which releases the GIL, with the event loop's own work.
+SQLITE_READ_THREADS = 4
+_T = TypeVar("_T")
 # Execution option marking a connection whose transactions write (see _sqlite_on_begin).
 WRITER_OPTION = "wirewatch_writer"
 _DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
@@ -120,3 +137,140 @@ def is_unavailable(exc: BaseException) -> bool:
         return any(marker in message for marker in _SQLITE_TRANSIENT)
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     return isinstance(sqlstate, str) and sqlstate.startswith(_PG_TRANSIENT_SQLSTATE)
+
+
+class SqliteReader:
+    """Runs read transactions on a SQLite file, each as one call into a worker thread.
+
+    Every ``run`` checks out a pooled synchronous connection, opens a transaction (one
+    snapshot), calls ``work`` with it, commits and returns the connection, all inside one
+    thread hop. Connections are ``query_only``: a write through this path fails instead of
+    racing the single writer. SQLAlchemy errors propagate unwrapped, as from ``AsyncEngine``.
+    """
+
+    def __init__(self, url: str | URL, threads: int = SQLITE_READ_THREADS) -> None:
+        parsed = parse_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            raise ValueError("SqliteReader only reads SQLite databases")
+        self._engine: Engine = create_sync_engine(
+            parsed.set(drivername="sqlite+pysqlite"),
+            pool_size=threads,
+            max_overflow=0,
+            # A file handle does not go stale the way a server connection does: no pre-ping.
+            pool_pre_ping=False,
+        )
+        event.listen(self._engine, "connect", _sqlite_on_connect_reader)
+        event.listen(self._engine, "begin", _sqlite_on_begin)
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="sqlite-read")
+        self._closed = False
+
+    async def run(self, work: Callable[[Connection], _T]) -> _T:
+        """Return ``work(connection)`` run in one read transaction on a worker thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, work)
+
+    def _run(self, work: Callable[[Connection], _T]) -> _T:
+        with self._engine.connect() as conn, conn.begin():
+            return work(conn)
+
+    async def aclose(self) -> None:
+        """Wait for reads in flight, then close every connection. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
+        self._engine.dispose()
+
+
+def _sqlite_on_connect_reader(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    _sqlite_on_connect(dbapi_connection, record)
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+Rows = tuple[tuple[str, ...], Sequence[Sequence[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    keys: tuple[str, ...]
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+_PREPARED: dict[Select[Any], _Prepared] = {}
+_PREPARED_MAX = 1024
+
+
+def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
+    prepared = _PREPARED.get(statement)
+    if prepared is None:
+        compiled = statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        columns = list(statement.selected_columns)
+        results = (
+            (
+                i,
+                _utc_from_sqlite
+                if isinstance(c.type, UtcDateTime)
+                else c.type.dialect_impl(dialect).result_processor(dialect, None),
+            )
+            for i, c in enumerate(columns)
+        )
+        prepared = _Prepared(
+            sql=str(compiled),
+            names=names,
+            defaults=dict(compiled.params),
+            binds=tuple(
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in names
+            ),
+            keys=tuple(c.key or "" for c in columns),
+            results=tuple((i, p) for i, p in results if p is not None),
+        )
+        if len(_PREPARED) >= _PREPARED_MAX:  # only if statements stop being shared
+            _PREPARED.clear()
+        _PREPARED[statement] = prepared
+    return prepared
+
+
+def _utc_from_sqlite(value: str | None) -> datetime | None:
+    # What UtcDateTime reads back, without the regular expression SQLAlchemy's SQLite
+    # DATETIME parses with (most of a page's cost): its storage format is ISO 8601.
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def fetch_rows(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> Rows:
+    """Return the column names and rows of ``statement`` with bind values ``params``, the
+    values converted by the columns' types exactly as ``conn.execute`` would.
+
+    On SQLite the statement is compiled once and run on the driver connection: for a page
+    of rows SQLAlchemy's result machinery costs more than the query. Driver errors are
+    raised as SQLAlchemy's ``DBAPIError`` subclasses, as ``conn.execute`` raises them.
+    """
+    if conn.dialect.name != "sqlite":
+        result = conn.execute(statement, params)
+        return tuple(result.keys()), [tuple(row) for row in result]
+    prepared = _prepare(statement, conn.dialect)
+    given = {**prepared.defaults, **params}
+    values = [
+        given[name] if bind is None else bind(given[name])
+        for name, bind in zip(prepared.names, prepared.binds, strict=True)
+    ]
+    driver: sqlite3.Connection | None = conn.connection.driver_connection
+    assert driver is not None, "a checked-out SQLite connection has a driver connection"
+    try:
+        fetched = driver.execute(prepared.sql, values).fetchall()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error) from exc
+    if prepared.results:
+        converted = []
+        for row in fetched:
+            cells = list(row)
+            for index, process in prepared.results:
+                cells[index] = process(cells[index])
+            converted.append(tuple(cells))
+        fetched = converted
+    return prepared.keys, fetched

@@ -14,9 +14,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,6 +24,7 @@ from services.api.models import WebhookFilter
 from services.api.store.alerts_schema import alerts, cursors
 from services.api.store.webhooks_schema import (
     FANOUT_CURSOR,
+    webhook_attempts,
     webhook_deliveries,
     webhooks,
 )
@@ -32,6 +33,7 @@ from services.api.webhooks.signing import delivery_id
 
 __all__ = [
     "PG_RESCAN_WINDOW",
+    "AttemptResult",
     "DueDelivery",
     "any_due",
     "claim_due",
@@ -40,13 +42,29 @@ __all__ = [
     "fan_out",
     "insert_deliveries",
     "read_cursor",
+    "record_attempt",
 ]
+
+Outcome = Literal["success", "retry", "dead", "gone"]
+_STATUS = {"success": "delivered", "retry": "pending", "dead": "dead", "gone": "gone"}
 
 # On PostgreSQL, sequence values are taken at INSERT but become visible at COMMIT, so an alert
 # with a lower seq can appear after the cursor passed it. Fan-out there re-reads the alerts of
 # the last window too (cheap: bounded by seq and time; idempotent by delivery id).
 PG_RESCAN_WINDOW = timedelta(seconds=30)
 _PG_RESCAN_SEQS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What one POST of a delivery did, and what happens next."""
+
+    outcome: Outcome
+    at: datetime
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None  # set when outcome is "retry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,3 +262,49 @@ async def claim_due(
         )
         for r in (await conn.execute(query)).all()
     ]
+
+
+async def record_attempt(
+    conn: AsyncConnection, due: DueDelivery, owner: str, result: AttemptResult
+) -> bool:
+    """Record one attempt and move the delivery on (delivered, retry later, dead, gone); a
+    410 also disables the subscription. Returns False when ``owner`` had lost the lease (the
+    attempt is still recorded; the delivery's state is left to the new owner) or the delivery
+    was deleted meanwhile (nothing is recorded)."""
+    d = webhook_deliveries.c
+    moved = await conn.execute(
+        update(webhook_deliveries)
+        .where(d.delivery_id == due.delivery_id, d.lease_owner == owner)
+        .values(
+            status=_STATUS[result.outcome],
+            attempts=due.attempt,
+            next_attempt_at=result.next_attempt_at,
+            delivered_at=result.at if result.outcome == "success" else None,
+            lease_until=None,
+            lease_owner=None,
+        )
+    )
+    exists = moved.rowcount > 0
+    if not exists:  # lease lost, or the subscription was deleted while the POST was out
+        found = await conn.execute(select(d.seq).where(d.delivery_id == due.delivery_id))
+        exists = found.first() is not None
+    if exists:
+        await conn.execute(
+            insert(webhook_attempts).values(
+                delivery_id=due.delivery_id,
+                attempt=due.attempt,
+                at=result.at,
+                status_code=result.status_code,
+                error=result.error,
+                duration_ms=result.duration_ms,
+                outcome=result.outcome,
+            )
+        )
+    if result.outcome == "gone":
+        reason = f"the receiver answered 410 Gone at {result.at.isoformat()}"
+        await conn.execute(
+            update(webhooks)
+            .where(webhooks.c.id == due.webhook_id)
+            .values(active=False, disabled_reason=reason, updated_at=result.at)
+        )
+    return moved.rowcount > 0

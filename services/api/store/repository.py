@@ -4,26 +4,34 @@ Consumes ``EnrichedItem`` and ``FeedStatus`` messages (delivered at least once, 
 order) and emits response models from ``services.api.models``. Each call is one transaction
 (``writes`` holds the upsert logic, ``queries`` the listing SQL); database failures surface
 as the store's own errors: ``StoreUnavailable`` when retrying later may help, ``StoreError``
-otherwise.
+otherwise. Reads are plain functions of a synchronous connection: on SQLite the whole read
+runs as one call into a reader thread (``SqliteReader``), on PostgreSQL through asyncpg.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Self, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, RowMapping, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from proto import EnrichedItem, FeedStatus
 from services.api.models import ClaimOut, FeedOut, ItemDetail, ItemSummary, Page
 from services.api.store import queries, rows, writes
-from services.api.store.cursor import CursorKind, Position, decode_cursor, encode_cursor
-from services.api.store.engine import WRITER_OPTION, create_engine, is_unavailable
+from services.api.store.cursor import CursorKind, cut_page, decode_cursor
+from services.api.store.engine import (
+    WRITER_OPTION,
+    Rows,
+    SqliteReader,
+    create_engine,
+    fetch_rows,
+    is_unavailable,
+)
 from services.api.store.errors import MigrationError, StoreError, StoreUnavailable
 from services.api.store.migrate import current_revision, head_revision, upgrade
 from services.api.store.schema import claims, entities, feeds, items
@@ -32,6 +40,8 @@ from services.api.store.writes import UpsertOutcome
 __all__ = ["MAX_PAGE_SIZE", "Store", "UpsertOutcome"]
 
 MAX_PAGE_SIZE = 500
+_CLAIMS_IN_TEXT_ORDER = (claims.c.evidence_start.asc().nulls_last(), claims.c.claim_id)
+_T = TypeVar("_T")
 
 
 def _now() -> datetime:
@@ -42,6 +52,12 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware")
     return value
+
+
+def _wrapped(exc: OSError | SQLAlchemyError) -> StoreError:
+    if is_unavailable(exc):
+        return StoreUnavailable(f"database unavailable: {exc}")
+    return StoreError(f"database error: {exc}")
 
 
 def _page_size(limit: int) -> int:
@@ -56,6 +72,7 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        self._reader = SqliteReader(engine.url) if self._dialect == "sqlite" else None
         self._closed = False
 
     @classmethod
@@ -92,6 +109,8 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        if self._reader is not None:
+            await self._reader.aclose()
         await self._engine.dispose()
 
     async def __aenter__(self) -> Self:
@@ -133,11 +152,22 @@ class Store:
             async with conn.begin():
                 yield conn
         except (OSError, SQLAlchemyError) as exc:
-            if is_unavailable(exc):
-                raise StoreUnavailable(f"database unavailable: {exc}") from exc
-            raise StoreError(f"database error: {exc}") from exc
+            raise _wrapped(exc) from exc
         finally:
             await conn.close()
+
+    async def _read(self, work: Callable[[Connection], _T]) -> _T:
+        """Return ``work(connection)`` run in one read transaction, errors wrapped as in
+        ``transaction``."""
+        if self._reader is None:
+            async with self._transaction() as conn:
+                return await conn.run_sync(work)
+        if self._closed:
+            raise StoreError("the store is closed")
+        try:
+            return await self._reader.run(work)
+        except (OSError, SQLAlchemyError) as exc:
+            raise _wrapped(exc) from exc
 
     async def ping(self) -> None:
         """Return when the database answers a trivial query; raise ``StoreUnavailable``
@@ -168,24 +198,14 @@ class Store:
             await writes.upsert_feed_status(conn, status, _now())
 
     async def _page(
-        self,
-        kind: CursorKind,
-        query: Select[Any],
-        key: Sequence[Any],
-        limit: int,
-        cursor: str | None,
-    ) -> tuple[list[Any], str | None]:
-        size = _page_size(limit)
-        if cursor is not None:
-            query = query.where(queries.after((key[0], key[1]), decode_cursor(kind, cursor)))
-        async with self._transaction() as conn:
-            fetched = list((await conn.execute(query.limit(size + 1))).mappings())
-        page = fetched[:size]
-        if len(fetched) <= size:
-            return page, None
-        last = page[-1]
-        position = Position(published_at=last[key[0].name], row_id=last[key[1].name])
-        return page, encode_cursor(kind, position)
+        self, kind: CursorKind, listing: queries.Listing, size: int
+    ) -> tuple[Rows, str | None]:
+        """Run ``listing`` (built for ``size + 1`` rows); return the page and its cursor."""
+        keys, fetched = await self._read(
+            lambda conn: fetch_rows(conn, listing.statement, listing.params)
+        )
+        page, next_cursor = cut_page(kind, keys, fetched, size)
+        return (keys, page), next_cursor
 
     async def list_items(
         self,
@@ -204,8 +224,11 @@ class Store:
         ``entity`` = an entity's canonical id or text, case-insensitively; ``q`` = every word
         in the title or text (stemmed). Following ``next_cursor`` yields each item once.
         Raises ``InvalidCursor`` for a cursor not issued by ``list_items``."""
-        query = queries.item_filters(
+        size = _page_size(limit)
+        query = queries.items_page(
             self._dialect,
+            position=None if cursor is None else decode_cursor("items", cursor),
+            limit=size + 1,
             since=_aware(since, "since"),
             until=_aware(until, "until"),
             feed=feed,
@@ -213,41 +236,23 @@ class Store:
             has_claims=has_claims,
             q=q,
         )
-        key = (items.c.published_at, items.c.item_id)
-        page, next_cursor = await self._page("items", query, key, limit, cursor)
-        return Page[ItemSummary](
-            items=[rows.item_summary(r) for r in page], next_cursor=next_cursor
-        )
+        (keys, page), next_cursor = await self._page("items", query, size)
+        return rows.items_page(keys, page, next_cursor)
 
     async def get_item(self, item_id: str) -> ItemDetail | None:
         """Return the item with its entities and claims (in text order), or None if unknown."""
-        async with self._transaction() as conn:
-            item = (await conn.execute(select(items).where(items.c.item_id == item_id))).first()
+
+        def fetch(conn: Connection) -> ItemDetail | None:
+            item = conn.execute(select(items).where(items.c.item_id == item_id)).mappings().first()
             if item is None:
                 return None
-            found_entities = (
-                (
-                    await conn.execute(
-                        select(entities)
-                        .where(entities.c.item_id == item_id)
-                        .order_by(entities.c.idx)
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            found_claims = (
-                (
-                    await conn.execute(
-                        select(claims)
-                        .where(claims.c.item_id == item_id)
-                        .order_by(claims.c.evidence_start.asc().nulls_last(), claims.c.claim_id)
-                    )
-                )
-                .mappings()
-                .all()
-            )
-        return rows.item_detail(item._mapping, found_entities, found_claims)
+            mentioned = select(entities).where(entities.c.item_id == item_id)
+            found_entities = conn.execute(mentioned.order_by(entities.c.idx)).mappings().all()
+            claimed = select(claims).where(claims.c.item_id == item_id)
+            found_claims = conn.execute(claimed.order_by(*_CLAIMS_IN_TEXT_ORDER)).mappings().all()
+            return rows.item_detail(item, found_entities, found_claims)
+
+        return await self._read(fetch)
 
     async def list_claims(
         self,
@@ -265,7 +270,10 @@ class Store:
         ``actor``/``claimant``/``location`` = canonical id ("RUS") or text, case-insensitively;
         ``movement``/``polarity`` = short name ("advance", "denied"); published_at >= ``since``.
         Raises ``InvalidCursor`` for a cursor not issued by ``list_claims``."""
-        query = queries.claims_filters(
+        size = _page_size(limit)
+        query = queries.claims_page(
+            position=None if cursor is None else decode_cursor("claims", cursor),
+            limit=size + 1,
             actor=actor,
             claimant=claimant,
             movement=movement,
@@ -273,21 +281,26 @@ class Store:
             location=location,
             since=_aware(since, "since"),
         )
-        key = (claims.c.published_at, claims.c.claim_id)
-        page, next_cursor = await self._page("claims", query, key, limit, cursor)
-        return Page[ClaimOut](items=[rows.claim_out(r) for r in page], next_cursor=next_cursor)
+        (keys, page), next_cursor = await self._page("claims", query, size)
+        return rows.claims_page(keys, page, next_cursor)
 
     async def get_claim(self, claim_id: str) -> ClaimOut | None:
         """Return the claim, or None if unknown."""
-        async with self._transaction() as conn:
-            row = (await conn.execute(select(claims).where(claims.c.claim_id == claim_id))).first()
-        return None if row is None else rows.claim_out(row._mapping)
+
+        def fetch(conn: Connection) -> RowMapping | None:
+            query = select(claims).where(claims.c.claim_id == claim_id)
+            return conn.execute(query).mappings().first()
+
+        row = await self._read(fetch)
+        return None if row is None else rows.claim_out(row)
 
     async def list_feeds(self) -> list[FeedOut]:
         """Return every feed's latest health, ordered by feed URL."""
-        async with self._transaction() as conn:
-            found = (await conn.execute(select(feeds).order_by(feeds.c.feed_url))).mappings()
-            return [rows.feed_out(r) for r in found]
+
+        def fetch(conn: Connection) -> list[RowMapping]:
+            return list(conn.execute(select(feeds).order_by(feeds.c.feed_url)).mappings())
+
+        return [rows.feed_out(r) for r in await self._read(fetch)]
 
     async def counts(self) -> dict[str, int]:
         """Return the number of rows in each table, read in one snapshot where supported."""
@@ -295,6 +308,9 @@ class Store:
         query = select(
             *(select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables)
         )
-        async with self._transaction() as conn:
-            row = (await conn.execute(query)).one()
-        return {t.name: int(row._mapping[t.name]) for t in tables}
+
+        def fetch(conn: Connection) -> RowMapping:
+            return conn.execute(query).mappings().one()
+
+        row = await self._read(fetch)
+        return {t.name: int(row[t.name]) for t in tables}

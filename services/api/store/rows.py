@@ -8,13 +8,12 @@ SQL and ``null`` in JSON; enum numbers become short lower-case names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import RowMapping
 
 from proto import (
     Claim,
@@ -33,15 +32,14 @@ from services.api.models import (
     FeedOut,
     ItemDetail,
     ItemSummary,
-    LocationOut,
-    MentionOut,
-    SizeOut,
+    Page,
 )
 from services.api.store.errors import InvalidMessage
 
 __all__ = [
     "claim_out",
     "claim_row",
+    "claims_page",
     "entity_rows",
     "enum_name",
     "feed_out",
@@ -49,9 +47,10 @@ __all__ = [
     "item_detail",
     "item_row",
     "item_summary",
+    "items_page",
 ]
 
-Row = RowMapping
+Row = Mapping[Any, Any]
 
 
 def enum_name(enum: Any, value: int, prefix: str) -> str:
@@ -200,44 +199,65 @@ def _mention_out(row: Row, prefix: str) -> dict[str, Any] | None:
     return {"text": text or "", "canonical_id": cid, "canonical_name": name}
 
 
-def claim_out(row: Row) -> ClaimOut:
-    """Return the response model of one ``claims`` row."""
+def _claim_fields(row: Row) -> dict[str, Any]:
+    # Plain dicts, validated into models in one call per page: far cheaper than a model
+    # constructor per nested object.
     actor, claimant = _mention_out(row, "actor"), _mention_out(row, "claimant")
     location = _mention_out(row, "location")
+    if location is not None:
+        location["relation"] = row["location_relation"] or "unspecified"
     has_size = row["size_text"] is not None or row["size_min"] is not None
-    return ClaimOut(
-        claim_id=row["claim_id"],
-        item_id=row["item_id"],
-        movement=row["movement"],
-        polarity=row["polarity"],
-        status=row["status"],
-        actor=MentionOut(**actor) if actor else None,
-        claimant=MentionOut(**claimant) if claimant else None,
-        location=(
-            LocationOut(**location, relation=row["location_relation"] or "unspecified")
-            if location
-            else None
-        ),
-        size=(
-            SizeOut(
-                text=row["size_text"] or "",
-                min=row["size_min"] or 0.0,
-                max=row["size_max"] or 0.0,
-                unit=row["size_unit"],
-            )
+    return {
+        "claim_id": row["claim_id"],
+        "item_id": row["item_id"],
+        "movement": row["movement"],
+        "polarity": row["polarity"],
+        "status": row["status"],
+        "actor": actor,
+        "claimant": claimant,
+        "location": location,
+        "size": (
+            {
+                "text": row["size_text"] or "",
+                "min": row["size_min"] or 0.0,
+                "max": row["size_max"] or 0.0,
+                "unit": row["size_unit"],
+            }
             if has_size
             else None
         ),
-        event_time=row["event_time"],
-        event_time_text=row["event_time_text"],
-        evidence=row["evidence"],
-        evidence_start=row["evidence_start"],
-        evidence_end=row["evidence_end"],
-        confidence=row["confidence"],
-        fingerprint=row["fingerprint"],
-        published_at=row["published_at"],
-        created_at=row["created_at"],
-    )
+        "event_time": row["event_time"],
+        "event_time_text": row["event_time_text"],
+        "evidence": row["evidence"],
+        "evidence_start": row["evidence_start"],
+        "evidence_end": row["evidence_end"],
+        "confidence": row["confidence"],
+        "fingerprint": row["fingerprint"],
+        "published_at": row["published_at"],
+        "created_at": row["created_at"],
+    }
+
+
+def claim_out(row: Row) -> ClaimOut:
+    """Return the response model of one ``claims`` row."""
+    return ClaimOut.model_validate(_claim_fields(row))
+
+
+def claims_page(
+    keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
+) -> Page[ClaimOut]:
+    """Return the page of the ``claims`` rows ``rows`` (cells named by ``keys``)."""
+    found = [_claim_fields(dict(zip(keys, row, strict=True))) for row in rows]
+    return Page[ClaimOut].model_validate({"items": found, "next_cursor": next_cursor})
+
+
+def items_page(
+    keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
+) -> Page[ItemSummary]:
+    """Return the page of item summary rows ``rows`` (cells named by ``keys``, which must
+    name every ``ItemSummary`` field)."""
+    found = [dict(zip(keys, row, strict=True)) for row in rows]
+    return Page[ItemSummary].model_validate({"items": found, "next_cursor": next_cursor})
 
 
 _SUMMARY_FIELDS = tuple(ItemSummary.model_fields)

@@ -183,9 +183,17 @@ claims = Table(
 # Case-insensitive lookups by canonical id or surface text ("rus", "Russia").
 Index("ix_entities_lower_canonical_id", func.lower(entities.c.canonical_id))
 Index("ix_entities_lower_text", func.lower(entities.c.text))
-Index("ix_claims_lower_actor_id", func.lower(claims.c.actor_id))
-Index("ix_claims_lower_claimant_id", func.lower(claims.c.claimant_id))
-Index("ix_claims_lower_location_id", func.lower(claims.c.location_id))
+# Claims by party, by canonical id or by text, each already in listing order (migration 0004).
+for _party in ("actor", "claimant", "location"):
+    for _column in (f"{_party}_id", f"{_party}_text"):
+        Index(
+            f"ix_claims_lower_{_column}_published_at",
+            func.lower(claims.c[_column]),
+            claims.c.published_at,
+            claims.c.claim_id,
+        )
+# Full-text hits are rowids: this gives them their sort key without reading the item's row.
+Index("ix_items_id_published_at_item_id", items.c.id, items.c.published_at, items.c.item_id)
 
 feeds = Table(
     "feeds",

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,6 +24,7 @@ from services.api.models import DeliveryAttemptOut, DeliveryOut, Page, WebhookFi
 from services.api.store import outbox
 from services.api.store.alerts_schema import alerts, cursors
 from services.api.store.errors import InvalidCursor
+from services.api.store.outbox import AttemptResult
 from services.api.store.repository import MAX_PAGE_SIZE, Store
 from services.api.store.webhooks_schema import (
     FANOUT_CURSOR,
@@ -34,7 +35,6 @@ from services.api.store.webhooks_schema import (
 
 __all__ = ["AttemptResult", "StaticWebhook", "WebhookStore"]
 
-Outcome = Literal["success", "retry", "dead", "gone"]
 MAX_REPLAY = 10_000
 
 
@@ -50,18 +50,6 @@ class StaticWebhook:
     @property
     def id(self) -> str:
         return "whs_" + hashlib.sha256(self.url.encode()).hexdigest()[:24]
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptResult:
-    """What one POST of a delivery did, and what happens next."""
-
-    outcome: Outcome
-    at: datetime
-    duration_ms: int
-    status_code: int | None = None
-    error: str | None = None
-    next_attempt_at: datetime | None = None  # set when outcome is "retry"
 
 
 def _out(row: Mapping[Any, Any]) -> WebhookOut:
@@ -213,42 +201,9 @@ class WebhookStore:
 
     async def record(self, due: outbox.DueDelivery, owner: str, result: AttemptResult) -> bool:
         """Record one attempt and move the delivery on (delivered, retry later, dead, gone).
-        A 410 also disables the subscription. Returns False when ``owner`` had lost the lease
-        (the attempt is still recorded; the delivery's state is left to the new owner)."""
-        d = webhook_deliveries.c
-        status = {"success": "delivered", "retry": "pending", "dead": "dead", "gone": "gone"}
+        See ``outbox.record_attempt``: False when ``owner`` had lost the lease."""
         async with self._store.transaction(write=True) as conn:
-            await conn.execute(
-                insert(webhook_attempts).values(
-                    delivery_id=due.delivery_id,
-                    attempt=due.attempt,
-                    at=result.at,
-                    status_code=result.status_code,
-                    error=result.error,
-                    duration_ms=result.duration_ms,
-                    outcome=result.outcome,
-                )
-            )
-            moved = await conn.execute(
-                update(webhook_deliveries)
-                .where(d.delivery_id == due.delivery_id, d.lease_owner == owner)
-                .values(
-                    status=status[result.outcome],
-                    attempts=due.attempt,
-                    next_attempt_at=result.next_attempt_at,
-                    delivered_at=result.at if result.outcome == "success" else None,
-                    lease_until=None,
-                    lease_owner=None,
-                )
-            )
-            if result.outcome == "gone":
-                reason = f"the receiver answered 410 Gone at {result.at.isoformat()}"
-                await conn.execute(
-                    update(webhooks)
-                    .where(webhooks.c.id == due.webhook_id)
-                    .values(active=False, disabled_reason=reason, updated_at=result.at)
-                )
-        return moved.rowcount > 0
+            return await outbox.record_attempt(conn, due, owner, result)
 
     async def outbox_depth(self) -> int:
         """Deliveries still pending, for active subscriptions."""
