@@ -198,7 +198,11 @@ _RENEW_AFTER_CHARS = 4 * 1024 * 1024
 
 
 def _parse(html: str) -> LexborNode | None:
-    """The parsed ``html`` under a <body> element (None only for a <frameset> document)."""
+    """``html`` parsed as the content of a <body> element; that element is returned.
+
+    Only input the reused document cannot take (lone surrogates) gets a document of its own,
+    whose <body> or, for a <frameset> document, root is returned.
+    """
     document = _DOCUMENT
     if document.parser is None or document.fed > _RENEW_AFTER_CHARS:
         document.parser, document.fed = LexborHTMLParser(""), 0
@@ -236,11 +240,12 @@ def clean_html(html: str, *, base: str) -> tuple[str, str]:
     """Return ``(safe_html, text)`` of untrusted HTML, from a single parse.
 
     ``text`` is exactly :func:`html_to_text` of ``html``. ``safe_html`` keeps only prose
-    elements (paragraphs, headings, lists, tables, quotes, emphasis, links, images) with
-    presentational-free attributes; script/style/iframe/SVG/... subtrees and comments are
-    removed, other elements are replaced by their content, and ``href``/``src``/``cite`` are
-    made absolute against ``base`` and removed unless they are http, https or mailto URLs.
-    Text is escaped wherever the serialiser needs it. Never raises on malformed HTML.
+    elements (paragraphs, headings, lists, tables, quotes, emphasis, links, images) with a few
+    harmless attributes (no event handlers, styles, ids or classes); script/style/iframe/SVG/...
+    subtrees and comments are removed, other elements are replaced by their content, and
+    ``href``/``src``/``cite`` are made absolute against ``base`` and removed unless they are
+    http, https or mailto URLs. It is serialised by the HTML5 parser, so text and attribute
+    values are escaped. Never raises on malformed HTML.
     """
     if not html or html.isspace():
         return "", ""

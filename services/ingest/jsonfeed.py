@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from services.ingest.clean import html_to_text, plain_to_text
+from services.ingest.clean import clean_html, plain_to_text
 from services.ingest.errors import MalformedFeed, NotAFeed
 from services.ingest.identity import resolve_link
 from services.ingest.parse import ParsedEntry, ParsedFeed
@@ -87,7 +87,8 @@ def _item(
     content_text = _text(item.get("content_text"))
     summary = _text(item.get("summary"))
     if content_html.strip():
-        html, text = content_html, html_to_text(content_html)
+        # The same safe-HTML allowlist as the XML path, links absolute against the feed URL.
+        html, text = clean_html(content_html, base=base)
     elif content_text.strip():
         html, text = htmllib.escape(content_text), plain_to_text(content_text)
     else:

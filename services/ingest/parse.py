@@ -1,11 +1,11 @@
 """Parse stage of ingest: turns a fetched feed body into clean, typed entries.
 
 It consumes the raw bytes of a fetch (plus the response's content type and headers) and emits a
-:class:`ParsedFeed` of :class:`ParsedEntry` values: plain-text titles, clean text for NLP, absolute
-links and UTC dates. RSS 0.9x/1.0/2.0, Atom and RDF go through feedparser; JSON Feed goes through
-:mod:`services.ingest.jsonfeed`. Before any XML parser sees the body, its prolog is scanned and a
-document whose DOCTYPE declares entities is refused without expanding anything. Failures raise the
-``ParseError`` subclasses of :mod:`services.ingest.errors`.
+:class:`ParsedFeed` of :class:`ParsedEntry` values: plain-text titles, clean text and safe HTML,
+absolute links and UTC dates. RSS 0.9x/1.0/2.0, Atom and RDF go through feedparser, entry HTML
+through :func:`~services.ingest.clean.clean_html`; JSON Feed goes through its own reader. Before
+any XML parser sees the body, its prolog is scanned and a document whose DOCTYPE declares entities
+is refused without expanding anything. Failures raise :mod:`services.ingest.errors` ParseErrors.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class ParsedEntry:
     url: str | None  # absolute (relative links resolved against the entry/feed base)
     title: str  # plain text, one line
     text: str  # clean text of the chosen content (full content preferred over summary)
-    html: str  # the HTML of the chosen content (plain-text content comes back escaped)
+    html: str  # safe HTML of the chosen content (clean_html); plain text comes back escaped
     authors: tuple[str, ...]
     language: str | None
     published_at: datetime | None  # UTC-aware; None when the feed gives no usable date
@@ -84,6 +84,8 @@ _SUBSET_TOKEN = re.compile(
     re.S,
 )
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
+# clean_html sanitises entry HTML and resolves its links; feedparser would parse it twice more.
+_PASSES_OFF: dict[str, Any] = {"sanitize_html": False, "resolve_relative_uris": False}
 _PERIOD_S = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2_592_000,
              "yearly": 31_536_000}  # fmt: skip
 
@@ -177,14 +179,7 @@ def parse_feed(
     # moves with redirects and Content-Location), so it gets none; links are resolved below.
     base = urljoin(feed_url, http_headers.pop("content-location", "").strip())
     try:
-        # Embedded HTML is made safe (and its links absolute) by clean_html, on the one parse
-        # that also yields the text; feedparser's own passes would parse it twice more.
-        result = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=http_headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
+        result = feedparser.parse(io.BytesIO(body), response_headers=http_headers, **_PASSES_OFF)
     except Exception as exc:  # a feedparser bug must not escape as anything but a ParseError
         raise MalformedFeed(f"feedparser failed: {exc!r}", url=feed_url) from exc
     warning, broken = _warning(result)
@@ -208,20 +203,20 @@ def _detail_text(detail: Any, fallback: str) -> str:
     """Plain one-line text of a feedparser title-like detail (HTML titles are cleaned)."""
     value = str(_raw(detail, "value") or "") if detail else fallback
     kind = str(_raw(detail, "type") or "") if detail else ""
-    text = html_to_text(value) if "html" in kind else plain_to_text(value)
-    return text.replace("\n", " ")
+    return (html_to_text(value) if "html" in kind else plain_to_text(value)).replace("\n", " ")
 
 
-def _choose_content(entry: Mapping[str, Any]) -> tuple[str, bool, str]:
-    """Return (content, is_html, xml:base): full content when present, else the summary."""
-    candidates = list(_raw(entry, "content") or [])
-    candidates.append(_raw(entry, "summary_detail") or {})
-    for detail in candidates:
+def _content(entry: Mapping[str, Any], base: str) -> tuple[str, str]:
+    """(safe HTML, text) of the entry's full content when present, else of its summary."""
+    for detail in [*(_raw(entry, "content") or []), _raw(entry, "summary_detail") or {}]:
         value = str(_raw(detail, "value") or "")
         kind = str(_raw(detail, "type") or "text/html").lower()
         if value.strip() and ("html" in kind or kind.startswith("text/") or "xml" in kind):
-            return value, "html" in kind, str(_raw(detail, "base") or "")
-    return "", True, ""
+            if "html" not in kind:
+                return htmllib.escape(value), plain_to_text(value)
+            # feedparser keeps the xml:base in force; urljoin gives base back when there is none.
+            return clean_html(value, base=urljoin(base, str(_raw(detail, "base") or "")))
+    return "", ""
 
 
 def _utc(entry: Mapping[str, Any]) -> datetime | None:
@@ -249,13 +244,8 @@ def _language(*nodes: Mapping[str, Any] | None) -> str | None:
 
 
 def _map_entry(entry: Mapping[str, Any], base: str, feed_language: str | None) -> ParsedEntry:
-    content, is_html, xml_base = _choose_content(entry)
-    if is_html:
-        html, text = clean_html(content, base=urljoin(base, xml_base) if xml_base else base)
-    else:
-        html, text = htmllib.escape(content), plain_to_text(content)
+    html, text = _content(entry, base)
     authors = [_raw(a, "name") for a in _raw(entry, "authors") or []] or [_raw(entry, "author")]
-    tags = _raw(entry, "tags") or []
     details = [*(_raw(entry, "content") or []), _raw(entry, "summary_detail")]
     return ParsedEntry(
         guid=(str(_raw(entry, "id") or "").strip() or None),
@@ -266,7 +256,7 @@ def _map_entry(entry: Mapping[str, Any], base: str, feed_language: str | None) -
         authors=_unique(authors),
         language=_language(entry, *details, _raw(entry, "title_detail")) or feed_language,
         published_at=_utc(entry),
-        categories=_unique(_raw(t, "term") or _raw(t, "label") for t in tags),
+        categories=_unique(_raw(t, "term") or _raw(t, "label") for t in _raw(entry, "tags") or []),
     )
 
 

@@ -8,7 +8,7 @@ restarted once. At the end nothing is lost, nothing is stored twice and no alert
 twice. On PostgreSQL two api consumers share the enriched topic and a webhook receiver
 checks that every alert arrives, signed, once per webhook-id.
 
-The item count is ``WIREWATCH_CHAOS_ITEMS`` (default 3000, which keeps the suite short; the
+The item count is ``WIREWATCH_CHAOS_ITEMS`` (default 2000, which keeps the suite short; the
 figures in BENCHMARKS.md come from a 10,000-item run).
 """
 
@@ -42,7 +42,7 @@ from tests.api.webhooks_support import Receiver, receiver
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-ITEMS = int(os.environ.get("WIREWATCH_CHAOS_ITEMS", "3000"))
+ITEMS = int(os.environ.get("WIREWATCH_CHAOS_ITEMS", "2000"))
 PARTITIONS = 3
 SESSION_TIMEOUT_S = 10.0
 SECRET = "whsec_" + "Y2hhb3MtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ=="

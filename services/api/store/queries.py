@@ -63,6 +63,8 @@ _SUMMARY_COLUMNS = (
     "claims_count",
 )
 _PARTIES = ("actor", "claimant", "location")
+# Every column a listed claim shows: updated_at would only cost a timestamp parse per row.
+_CLAIM_COLUMNS = tuple(column for column in claims.c if column.name != "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,12 @@ def _claims_statement(
         conditions.append(claims.c.published_at >= _bind("since", UtcDateTime()))
     conditions.extend(_party(prefix) for prefix in parties[1:])
     if not parties:
-        return select(claims).where(and_(true(), *conditions)).order_by(*order).limit(page_size)
+        return (
+            select(*_CLAIM_COLUMNS)
+            .where(and_(true(), *conditions))
+            .order_by(*order)
+            .limit(page_size)
+        )
     halves = [
         select(claims.c.claim_id)
         .where(_matches(claims.c[f"{parties[0]}_{suffix}"], parties[0]), *conditions)
@@ -289,7 +296,8 @@ def _claims_statement(
         for suffix in ("id", "text")
     ]
     chosen = union(*(select(half.c.claim_id) for half in halves))
-    return select(claims).where(claims.c.claim_id.in_(chosen)).order_by(*order).limit(page_size)
+    listed = select(*_CLAIM_COLUMNS).where(claims.c.claim_id.in_(chosen))
+    return listed.order_by(*order).limit(page_size)
 
 
 def claims_page(
