@@ -81,7 +81,10 @@ async def _seed(url: str) -> None:
 async def api(store_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     await _seed(store_url)
     settings = ApiSettings(
-        data_dir=tmp_path, database_url=store_url, api_port=free_port(), api_consume=False,
+        data_dir=tmp_path,
+        database_url=store_url,
+        api_port=free_port(),
+        api_consume=False,
         api_keys=[KEY],
     )
     async for served in _serve(settings):
@@ -92,7 +95,9 @@ async def _all_pages(client: httpx2.AsyncClient, path: str, **params: Any) -> li
     seen: list[dict[str, Any]] = []
     cursor = None
     while True:
-        response = await client.get(path, params={**params, **({"cursor": cursor} if cursor else {})})
+        response = await client.get(
+            path, params={**params, **({"cursor": cursor} if cursor else {})}
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         seen.extend(body["items"])
@@ -121,7 +126,16 @@ async def test_items_page_newest_first_through_every_item_once(api: Api) -> None
         ({"since": "2026-03-02T18:00:00Z"}, 15),
         ({"until": "2026-03-02T18:00:00"}, 10),
     ],
-    ids=["has-claims", "no-claims", "entity-id", "entity-text", "q", "feed", "since", "until-naive"],
+    ids=[
+        "has-claims",
+        "no-claims",
+        "entity-id",
+        "entity-text",
+        "q",
+        "feed",
+        "since",
+        "until-naive",
+    ],
 )
 async def test_item_filters(api: Api, params: dict[str, str], expected: int) -> None:
     assert len(await _all_pages(api.client, "/v1/items", **params)) == expected
@@ -167,8 +181,16 @@ async def test_claim_by_id(api: Api) -> None:
         ("/v1/claims?movement=flying", "movement"),
         ("/v1/claims?polarity=perhaps", "polarity"),
     ],
-    ids=["limit-0", "limit-201", "limit-text", "since", "has-claims", "cursor", "movement",
-         "polarity"],
+    ids=[
+        "limit-0",
+        "limit-201",
+        "limit-text",
+        "since",
+        "has-claims",
+        "cursor",
+        "movement",
+        "polarity",
+    ],
 )
 async def test_invalid_parameters_are_422_naming_the_field(api: Api, path: str, field: str) -> None:
     response = await api.client.get(path)
@@ -214,8 +236,12 @@ async def test_reads_need_a_key_when_configured(
     url = f"sqlite+aiosqlite:///{tmp_path / 'keyed.db'}"
     await _seed(url)
     settings = ApiSettings(
-        data_dir=tmp_path, database_url=url, api_port=free_port(), api_consume=False,
-        api_keys=[KEY], require_key_for_reads=True,
+        data_dir=tmp_path,
+        database_url=url,
+        api_port=free_port(),
+        api_consume=False,
+        api_keys=[KEY],
+        require_key_for_reads=True,
     )
     async for served in _serve(settings):
         headers = {"Authorization": header} if header else {}
@@ -264,5 +290,9 @@ async def test_database_outage_is_503_with_retry_after_then_recovers(
 
 def test_movements_and_polarities_are_the_proto_names() -> None:
     """The API's enum names are the proto enum names, lower-cased and unprefixed."""
-    assert {m.lower().removeprefix("movement_") for m in Movement.keys()} - {"unspecified"} == {
-        "buildup", "deploy", "advance", "withdraw"}
+    assert {m.lower().removeprefix("movement_") for m in Movement} - {"unspecified"} == {
+        "buildup",
+        "deploy",
+        "advance",
+        "withdraw",
+    }

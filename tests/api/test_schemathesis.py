@@ -48,11 +48,17 @@ def served_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _seed(url)
     port = free_port()
     app_settings = ApiSettings(
-        data_dir=tmp, database_url=url, api_port=port, api_consume=False,
+        data_dir=tmp,
+        database_url=url,
+        api_port=port,
+        api_consume=False,
         api_keys=[KEY],
     )
-    server = _Server(uvicorn.Config(create_app(app_settings), host="127.0.0.1", port=port,
-                                    log_level="error", lifespan="on"))
+    server = _Server(
+        uvicorn.Config(
+            create_app(app_settings), host="127.0.0.1", port=port, log_level="error", lifespan="on"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -87,8 +93,9 @@ def test_operation_conforms_to_the_spec(served_api: str, method: str, path: str)
     operation = schema[path][method]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck),
-              database=None)
+    @settings(
+        max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     def check(case: schemathesis.Case) -> None:
         case.call_and_validate(
             base_url=served_api,

@@ -73,16 +73,31 @@ async def test_redelivered_messages_leave_row_counts_unchanged(
     broker: EmbeddedBroker, store_url: str, tmp_path: Path
 ) -> None:
     messages = _messages(12)
-    status = FeedStatus(feed_url="https://wire.example/rss", feed_name="Wire",
-                        state=FeedState.FEED_STATE_OK, polls=3)
+    status = FeedStatus(
+        feed_url="https://wire.example/rss",
+        feed_name="Wire",
+        state=FeedState.FEED_STATE_OK,
+        polls=3,
+    )
     status.last_poll_at.FromDatetime(T0)
-    await _produce(broker.bootstrap, ITEMS_ENRICHED.name,
-                   [(f"item-{i}".encode(), m) for i, m in enumerate(messages)])
-    await _produce(broker.bootstrap, FEEDS_STATUS.name,
-                   [(status.feed_url.encode(), FEED_STATUS_CODEC.encode(status))])
-    settings = ApiSettings(kafka_bootstrap=broker.bootstrap, data_dir=tmp_path,
-                           database_url=store_url, api_group_id="sink-a")
+    await _produce(
+        broker.bootstrap,
+        ITEMS_ENRICHED.name,
+        [(f"item-{i}".encode(), m) for i, m in enumerate(messages)],
+    )
+    await _produce(
+        broker.bootstrap,
+        FEEDS_STATUS.name,
+        [(status.feed_url.encode(), FEED_STATUS_CODEC.encode(status))],
+    )
+    settings = ApiSettings(
+        kafka_bootstrap=broker.bootstrap,
+        data_dir=tmp_path,
+        database_url=store_url,
+        api_group_id="sink-a",
+    )
     async with await Store.open(store_url) as store:
+
         async def all_in() -> bool:
             counts = await store.counts()
             return counts["items"] == 12 and counts["claims"] == 12 and counts["feeds"] == 1
@@ -92,10 +107,17 @@ async def test_redelivered_messages_leave_row_counts_unchanged(
 
         # The same messages again (a producer retry), and a new consumer group re-reading
         # the whole topic (a lost offset commit): nothing may change.
-        await _produce(broker.bootstrap, ITEMS_ENRICHED.name,
-                       [(f"item-{i}".encode(), m) for i, m in enumerate(messages)])
-        replay = ApiSettings(kafka_bootstrap=broker.bootstrap, data_dir=tmp_path,
-                             database_url=store_url, api_group_id="sink-b")
+        await _produce(
+            broker.bootstrap,
+            ITEMS_ENRICHED.name,
+            [(f"item-{i}".encode(), m) for i, m in enumerate(messages)],
+        )
+        replay = ApiSettings(
+            kafka_bootstrap=broker.bootstrap,
+            data_dir=tmp_path,
+            database_url=store_url,
+            api_group_id="sink-b",
+        )
         consumed = {"n": 0}
 
         async def reread() -> bool:
@@ -111,18 +133,29 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_is_stored(
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'sink.db'}"
     good = _messages(3)
-    await _produce(broker.bootstrap, ITEMS_ENRICHED.name, [
-        (b"item-0", good[0]), (b"item-0", b"\x0a\xff\xff"), (b"item-0", good[1]),
-        (b"item-0", good[2]),
-    ])
+    await _produce(
+        broker.bootstrap,
+        ITEMS_ENRICHED.name,
+        [
+            (b"item-0", good[0]),
+            (b"item-0", b"\x0a\xff\xff"),
+            (b"item-0", good[1]),
+            (b"item-0", good[2]),
+        ],
+    )
     settings = ApiSettings(kafka_bootstrap=broker.bootstrap, data_dir=tmp_path, database_url=url)
     async with await Store.open(url) as store:
+
         async def stored() -> bool:
             return (await store.counts())["items"] == 3
 
         await _sink_until(settings, store, stored)
-    consumer = AIOKafkaConsumer(ITEMS_ENRICHED_DLQ.name, bootstrap_servers=broker.bootstrap,
-                                group_id=None, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        ITEMS_ENRICHED_DLQ.name,
+        bootstrap_servers=broker.bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     try:
         async with asyncio.timeout(15):

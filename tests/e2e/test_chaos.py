@@ -62,7 +62,10 @@ class Proc:
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", *self.args],
-                env=self.env, cwd=REPO, stdout=out, stderr=out,
+                env=self.env,
+                cwd=REPO,
+                stdout=out,
+                stderr=out,
             )
 
     def kill(self) -> None:
@@ -94,19 +97,28 @@ class Report:
 
 async def _produce(bootstrap: str) -> None:
     texts = wire_items()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                                max_batch_size=1024 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1024 * 1024
+    )
     await producer.start()
     try:
         futures = []
         for index in range(ITEMS):
             title, body = texts[index % len(texts)]
-            item = RawItem(item_id=f"chaos-{index}", version=1, title=title, text=body,
-                           feed_url=f"https://feed{index % 7}.example/rss",
-                           url=f"https://news{index % 7}.example/{index}")
+            item = RawItem(
+                item_id=f"chaos-{index}",
+                version=1,
+                title=title,
+                text=body,
+                feed_url=f"https://feed{index % 7}.example/rss",
+                url=f"https://news{index % 7}.example/{index}",
+            )
             item.published_at.FromSeconds(1_100_000_000 + index * 60)
-            futures.append(await producer.send(ITEMS_RAW.name, key=item.item_id.encode(),
-                                               value=RAW_ITEM_CODEC.encode(item)))
+            futures.append(
+                await producer.send(
+                    ITEMS_RAW.name, key=item.item_id.encode(), value=RAW_ITEM_CODEC.encode(item)
+                )
+            )
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -167,20 +179,26 @@ async def _wait_resumed(procs: list[Proc], since: float, report: Report) -> None
             report.resumed_s.append(max(at for at, _ in latest.values()) - since)
             return
         assert time.time() < deadline + 1, (
-            f"partitions {set(range(PARTITIONS)) - owned} not reassigned in time: {latest}")
+            f"partitions {set(range(PARTITIONS)) - owned} not reassigned in time: {latest}"
+        )
         await asyncio.sleep(0.2)
 
 
 async def _expected_claims(bootstrap: str) -> tuple[set[str], set[str]]:
     """Item ids and claim ids in the enriched topic (duplicates from redelivery folded)."""
-    consumer = AIOKafkaConsumer(ITEMS_ENRICHED.name, bootstrap_servers=bootstrap,
-                                group_id=None, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        ITEMS_ENRICHED.name,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     item_ids: set[str] = set()
     claim_ids: set[str] = set()
     try:
         ends = await consumer.end_offsets(
-            [TopicPartition(ITEMS_ENRICHED.name, p) for p in range(PARTITIONS)])
+            [TopicPartition(ITEMS_ENRICHED.name, p) for p in range(PARTITIONS)]
+        )
         total = sum(ends.values())
         seen = 0
         while seen < total:
@@ -217,7 +235,8 @@ async def test_chaos_loses_nothing_and_repeats_nothing(
     with receiver(target):
         if postgres:
             base_env["WIREWATCH_WEBHOOKS"] = json.dumps(
-                [{"url": target.url, "secret": SECRET, "description": "chaos"}])
+                [{"url": target.url, "secret": SECRET, "description": "chaos"}]
+            )
         await _produce(broker.bootstrap)
         report.note(f"{ITEMS} raw items produced over {PARTITIONS} partitions")
 
@@ -235,9 +254,15 @@ async def test_chaos_loses_nothing_and_repeats_nothing(
         await progress.consumer.start()
         try:
             # 3 extract kills at 20/40/60 %, the api consumer at 50 %, a clean join/leave at 80 %.
-            plan = [(0.2, "kill-extract"), (0.4, "kill-extract"), (0.5, "kill-api"),
-                    (0.6, "kill-extract"), (0.8, "join-leave")]
+            plan = [
+                (0.2, "kill-extract"),
+                (0.4, "kill-extract"),
+                (0.5, "kill-api"),
+                (0.6, "kill-extract"),
+                (0.8, "join-leave"),
+            ]
             for step, (share, action) in enumerate(plan):
+
                 async def reached(share: float = share) -> bool:
                     return await progress.total() >= share * ITEMS
 
@@ -263,8 +288,10 @@ async def test_chaos_loses_nothing_and_repeats_nothing(
                         return third.name in _assignments_since([third], joined_at)
 
                     await _until(joined, 90, "the third consumer's assignment")
-                    report.note(f"{third.name} got partitions "
-                                f"{sorted(_assignments_since([third], joined_at)[third.name][1])}")
+                    report.note(
+                        f"{third.name} got partitions "
+                        f"{sorted(_assignments_since([third], joined_at)[third.name][1])}"
+                    )
                     left_at = time.time()
                     third.stop()
                     report.note(f"{third.name} leaves cleanly")
@@ -272,9 +299,10 @@ async def test_chaos_loses_nothing_and_repeats_nothing(
 
             engine = create_async_engine(store_url)
             try:
+
                 async def stored() -> bool:
                     async with engine.connect() as conn:
-                        count = (await conn.execute(select(func.count()).select_from(items)))
+                        count = await conn.execute(select(func.count()).select_from(items))
                         return count.scalar_one() >= ITEMS
 
                 await _until(stored, 300, "every item stored")
@@ -284,9 +312,16 @@ async def test_chaos_loses_nothing_and_repeats_nothing(
                 async with engine.connect() as conn:
                     stored_items = (await conn.execute(select(items.c.item_id))).scalars().all()
                     stored_claims = (await conn.execute(select(claims.c.claim_id))).scalars().all()
-                    alert_rows = (await conn.execute(
-                        select(alerts.c.alert_id, alerts.c.type, alerts.c.cluster_id,
-                               alerts.c.claim_id))).all()
+                    alert_rows = (
+                        await conn.execute(
+                            select(
+                                alerts.c.alert_id,
+                                alerts.c.type,
+                                alerts.c.cluster_id,
+                                alerts.c.claim_id,
+                            )
+                        )
+                    ).all()
             finally:
                 await engine.dispose()
             if postgres:
