@@ -12,14 +12,12 @@ import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
-from typing import Any, TextIO
+from typing import TextIO
 
-import aiosqlite
 from aiokafka import AIOKafkaProducer
 
 from proto import ITEMS_RAW, RAW_ITEM_CODEC, RawItem
+from services.ingest.localdb import LocalDb
 
 __all__ = ["Archive", "replay"]
 
@@ -38,54 +36,11 @@ CREATE INDEX IF NOT EXISTS archive_produced ON archive(produced_at);
 """
 
 
-class Archive:
+class Archive(LocalDb):
     """The archive file, as an async context manager with an idempotent close."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._db: aiosqlite.Connection | None = None
-
-    async def __aenter__(self) -> Archive:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self._path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._db is not None:
-            db, self._db = self._db, None
-            await db.close()
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("archive is not open")
-        return self._db
-
-    async def _write(self, sql: str, params: Any, *, many: bool = False) -> int:
-        """Run one write and commit it; returns the rows it changed."""
-        # The cursor is closed on aiosqlite's thread: a cursor left to the garbage collector
-        # resets its cached statement on the event loop's thread, racing a concurrent write
-        # that reuses it (sqlite3.InterfaceError "bad parameter or other API misuse").
-        run = self.db.executemany if many else self.db.execute
-        cursor = await run(sql, params)
-        try:
-            changed = cursor.rowcount
-        finally:
-            await cursor.close()
-        await self.db.commit()
-        return changed
+    SCHEMA = _SCHEMA
+    NAME = "archive"
 
     async def add(
         self, items: Sequence[RawItem], *, payloads: Sequence[bytes] | None = None

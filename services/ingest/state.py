@@ -15,10 +15,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 
-import aiosqlite
+from services.ingest.localdb import LocalDb
 
 __all__ = ["FeedValidators", "IngestState"]
 
@@ -53,55 +51,15 @@ class FeedValidators:
     gone: bool = False
 
 
-class IngestState:
+class IngestState(LocalDb):
     """The SQLite state file, as an async context manager with an idempotent close."""
 
+    SCHEMA = _SCHEMA
+    NAME = "ingest state"
+
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._db: aiosqlite.Connection | None = None
+        super().__init__(path)
         self._claimed: set[str] = set()
-
-    async def __aenter__(self) -> IngestState:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self._path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._db is not None:
-            db, self._db = self._db, None
-            await db.close()
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("ingest state is not open")
-        return self._db
-
-    async def _write(self, sql: str, params: Any, *, many: bool = False) -> int:
-        """Run one write and commit it; returns the rows it changed."""
-        # The cursor is closed on aiosqlite's thread: a cursor left to the garbage collector
-        # resets its cached statement on the event loop's thread, racing a concurrent write
-        # that reuses it (sqlite3.InterfaceError "bad parameter or other API misuse").
-        run = self.db.executemany if many else self.db.execute
-        cursor = await run(sql, params)
-        try:
-            changed = cursor.rowcount
-        finally:
-            await cursor.close()
-        await self.db.commit()
-        return changed
 
     async def versions_to_emit(self, feed_url: str, candidates: dict[str, str]) -> dict[str, int]:
         """For ``{item_id: content_hash}`` of a poll of ``feed_url``, the items to produce.

@@ -290,9 +290,6 @@ async def test_database_outage_is_503_with_retry_after_then_recovers(
 
 def test_movements_and_polarities_are_the_proto_names() -> None:
     """The API's enum names are the proto enum names, lower-cased and unprefixed."""
-    assert {m.lower().removeprefix("movement_") for m in Movement} - {"unspecified"} == {
-        "buildup",
-        "deploy",
-        "advance",
-        "withdraw",
-    }
+    names = Movement.keys()  # an EnumTypeWrapper is not iterable itself
+    short = {name.lower().removeprefix("movement_") for name in names} - {"unspecified"}
+    assert short == {"buildup", "deploy", "advance", "withdraw"}
