@@ -102,9 +102,13 @@ class EmbeddedBroker:
             "--advertised-listener-url",
             url,
             stdin=subprocess.DEVNULL,
+            # Never a pipe nobody reads: a broker logging into a full pipe would block.
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
+            # Not in the terminal's process group: Ctrl-C must not stop the broker before the
+            # services that still commit offsets to it.
+            start_new_session=True,
         )
         self._state = _State.RUNNING
         try:

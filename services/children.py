@@ -20,8 +20,16 @@ Child = tuple[str, asyncio.subprocess.Process]
 
 async def spawn(name: str, args: list[str], env: dict[str, str]) -> Child:
     """Start ``wirewatch ARGS`` as a child that receives SIGTERM if we die."""
+    # A session of its own: a terminal's Ctrl-C reaches only the parent, which then stops
+    # the children in order (a child hit by both would take the second signal as "force").
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli", *args, env=env, preexec_fn=die_with_parent
+        sys.executable,
+        "-m",
+        "services.cli",
+        *args,
+        env=env,
+        preexec_fn=die_with_parent,
+        start_new_session=True,
     )
     log.info("started", process=name, pid=proc.pid)
     return name, proc

@@ -100,6 +100,7 @@ def test_up_demo_serves_items_offline_and_stops_cleanly(tmp_path: Path, how: str
             raise
         took = time.monotonic() - started
     assert proc.returncode == 0, log()
+    assert "forced exit" not in log(), "a service was killed instead of draining"
     assert took < 10
     time.sleep(0.2)
     leftovers = {pid for pid in descendants if _alive(pid)}
