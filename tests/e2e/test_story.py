@@ -34,7 +34,10 @@ from services.extract.settings import ExtractSettings
 from services.ingest.feeds import FeedConfig
 from services.ingest.service import run_ingest
 from services.ingest.settings import IngestSettings
+from tests.api.webhooks_support import Receiver, receiver
 from tests.ingest.servers import Document, LocalServer, serve
+
+SECRET = "whsec_" + "c3RvcnktdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OWFi"
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -74,6 +77,7 @@ class Story:
     base: str
     client: httpx2.AsyncClient
     feeds: LocalServer
+    hooks: Receiver
 
     def publish(self, path: str, body: bytes, etag: str) -> None:
         self.feeds.routes[path] = Document(body, etag=etag)
@@ -116,7 +120,7 @@ async def story(broker: EmbeddedBroker, tmp_path: Path) -> AsyncIterator[Story]:
     common: dict[str, Any] = {"kafka_bootstrap": broker.bootstrap, "data_dir": tmp_path}
     api_port = free_port()
     routes = {"/ria.xml": Document(_rss("ria"), etag='"0"'), "/daily.xml": Document(_rss("daily"))}
-    with serve(routes) as feed_server:
+    with serve(routes) as feed_server, receiver(Receiver(secret=SECRET)) as hooks:
         feeds = [
             FeedConfig(url=feed_server.url(path), name=path, interval_s=1)
             for path in ("/ria.xml", "/daily.xml")
@@ -131,7 +135,16 @@ async def story(broker: EmbeddedBroker, tmp_path: Path) -> AsyncIterator[Story]:
                 run_extract(ExtractSettings(**common, extract_metrics_port=0), stop)
             ),
             asyncio.create_task(
-                run_api(ApiSettings(**common, api_port=api_port, webhook_dispatch=False), stop)
+                run_api(
+                    ApiSettings(
+                        **common,
+                        api_port=api_port,
+                        allow_private_urls=True,
+                        webhook_poll_interval_s=0.2,
+                        webhooks=[{"url": hooks.url, "secret": SECRET, "description": "story"}],
+                    ),
+                    stop,
+                )
             ),
         ]
         try:
@@ -144,7 +157,7 @@ async def story(broker: EmbeddedBroker, tmp_path: Path) -> AsyncIterator[Story]:
                     except httpx2.TransportError:
                         pass
                     await asyncio.sleep(0.1)
-                yield Story(base, client, feed_server)
+                yield Story(base, client, feed_server, hooks)
         finally:
             stop.set()
             results = await asyncio.wait_for(
@@ -252,3 +265,26 @@ async def test_the_seed_story_raises_the_right_alerts(story: Story) -> None:
     assert (cluster["independent_sources"], cluster["total_sources"]) == (1, 2)
     copy = next(s for s in cluster["sources"] if s["url"] == "https://daily.example/a/7")
     assert copy["independent"] is False
+
+    # Every alert also reached the webhook receiver, signed, once per webhook-id.
+    wanted = {a["alert_id"] for a in after}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = {
+            r.body["data"]["alert"]["alert_id"]
+            for r in list(story.hooks.requests)
+            if r.verified and r.body
+        }
+        if got >= wanted:
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError(f"webhooks missing for alerts {wanted - got}")
+    assert all(r.verified for r in story.hooks.requests), "every delivery is correctly signed"
+    types = {r.body["type"] for r in story.hooks.requests if r.body}
+    assert {"claim.new", "claim.disputed"} <= types
+    assert all(n == 1 for n in story.hooks.accepted.values())
+    by_id: dict[str, int] = {}
+    for request in story.hooks.requests:
+        by_id[request.webhook_id] = by_id.get(request.webhook_id, 0) + 1
+    assert all(n == 1 for n in by_id.values()), "no redelivery while the receiver answers 2xx"
