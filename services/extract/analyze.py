@@ -16,7 +16,6 @@ from services.extract.claims import ClaimExtractor
 from services.extract.entities import entities_from_doc
 from services.extract.gazetteer import Gazetteer
 from services.extract.nlp import build_nlp
-from services.extract.segments import pipe_segmented
 
 __all__ = ["EXTRACTOR_VERSION", "Analyzer", "ItemFailure", "analysed_text"]
 
@@ -75,7 +74,7 @@ class Analyzer:
             for item, text, doc in zip(
                 items,
                 texts,
-                pipe_segmented(self.nlp, texts, batch_size=self._batch_size),
+                self.nlp.pipe(texts, batch_size=self._batch_size),
                 strict=True,
             ):
                 published = (

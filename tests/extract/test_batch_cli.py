@@ -45,14 +45,30 @@ def test_help_exits_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_module_runs_the_documented_example() -> None:
     """`python -m services.extract.batch` turns the documented line into one buildup claim."""
-    line = json.dumps({"id": "x", "title": "",
-                       "text": "NATO said Russia has amassed 20,000 troops on Ukraine's border."})
-    proc = subprocess.run([sys.executable, "-m", "services.extract.batch"], input=line + "\n",
-                          capture_output=True, text=True, timeout=120, check=True)
+    line = json.dumps(
+        {
+            "id": "x",
+            "title": "",
+            "text": "NATO said Russia has amassed 20,000 troops on Ukraine's border.",
+        }
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "services.extract.batch"],
+        input=line + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     (row,) = [json.loads(x) for x in proc.stdout.splitlines()]
     (claim,) = row["claims"]
-    assert (claim["movement"], claim["actor"], claim["claimant"], claim["location"],
-            claim["size"]) == ("buildup", "Russia", "NATO", "Ukraine's border", "20,000 troops")
+    assert (
+        claim["movement"],
+        claim["actor"],
+        claim["claimant"],
+        claim["location"],
+        claim["size"],
+    ) == ("buildup", "Russia", "NATO", "Ukraine's border", "20,000 troops")
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,13 @@ def extractor(nlp: Language) -> ClaimExtractor:
     return ClaimExtractor(nlp=nlp)
 
 
-def run(nlp: Language, extractor: ClaimExtractor, text: str,
-        published_at: datetime | None = None) -> list[dict[str, Any]]:
-    return [claim_to_json(c) for c in extractor.extract(nlp(text), item_id="t",
-                                                        published_at=published_at)]
+def run(
+    nlp: Language, extractor: ClaimExtractor, text: str, published_at: datetime | None = None
+) -> list[dict[str, Any]]:
+    return [
+        claim_to_json(c)
+        for c in extractor.extract(nlp(text), item_id="t", published_at=published_at)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -36,19 +39,34 @@ def run(nlp: Language, extractor: ClaimExtractor, text: str,
         ("Moscow has massed tanks and troops near the Ukrainian border.", "buildup", "asserted"),
         ("Germany will deploy 500 soldiers to Lithuania next year.", "deploy", "asserted"),
         ("Turkish troops crossed into northern Syria on Wednesday.", "advance", "asserted"),
-        ("The United States will pull its troops out of Afghanistan by September.",
-         "withdraw", "asserted"),
+        (
+            "The United States will pull its troops out of Afghanistan by September.",
+            "withdraw",
+            "asserted",
+        ),
         ("The Kremlin denied sending troops to Ukraine.", "deploy", "denied"),
         ("Britain ruled out sending ground troops to Libya.", "deploy", "denied"),
         ("France has not withdrawn its soldiers from Mali.", "withdraw", "denied"),
-        ("Officials said there was no evidence that Russian troops had crossed the border.",
-         "advance", "denied"),
+        (
+            "Officials said there was no evidence that Russian troops had crossed the border.",
+            "advance",
+            "denied",
+        ),
     ],
-    ids=["massed", "will-deploy", "crossed-into", "pull-out", "denied-sending",
-         "ruled-out", "negated-verb", "no-evidence"],
+    ids=[
+        "massed",
+        "will-deploy",
+        "crossed-into",
+        "pull-out",
+        "denied-sending",
+        "ruled-out",
+        "negated-verb",
+        "no-evidence",
+    ],
 )
-def test_movement_and_polarity(nlp: Language, extractor: ClaimExtractor, text: str,
-                               movement: str, polarity: str) -> None:
+def test_movement_and_polarity(
+    nlp: Language, extractor: ClaimExtractor, text: str, movement: str, polarity: str
+) -> None:
     """Each phrasing yields exactly one claim with the stated movement type and polarity."""
     claims = run(nlp, extractor, text)
     assert [(c["movement"], c["polarity"]) for c in claims] == [(movement, polarity)]
@@ -67,8 +85,17 @@ def test_movement_and_polarity(nlp: Language, extractor: ClaimExtractor, text: s
         "The striker pulled out of the squad with a hamstring injury.",
         "The company will withdraw its bid for the airline.",
     ],
-    ids=["shelling", "air-strikes", "demand-verb", "call-for-noun", "conditional-if",
-         "history-year", "question", "sport", "business"],
+    ids=[
+        "shelling",
+        "air-strikes",
+        "demand-verb",
+        "call-for-noun",
+        "conditional-if",
+        "history-year",
+        "question",
+        "sport",
+        "business",
+    ],
 )
 def test_not_claims(nlp: Language, extractor: ClaimExtractor, text: str) -> None:
     """Combat, demands, conditions, questions, history and non-military senses give nothing."""
@@ -77,19 +104,25 @@ def test_not_claims(nlp: Language, extractor: ClaimExtractor, text: str) -> None
 
 def test_brief_example_roles(nlp: Language, extractor: ClaimExtractor) -> None:
     """Actor, claimant, place, size and canonical ids of a plain attributed buildup."""
-    (claim,) = run(nlp, extractor, "NATO said Russia has amassed 20,000 troops on Ukraine's "
-                   "border.")
+    (claim,) = run(
+        nlp, extractor, "NATO said Russia has amassed 20,000 troops on Ukraine's border."
+    )
     assert (claim["actor"], claim["claimant"], claim["location"], claim["size"]) == (
-        "Russia", "NATO", "Ukraine's border", "20,000 troops")
+        "Russia",
+        "NATO",
+        "Ukraine's border",
+        "20,000 troops",
+    )
     assert claim["size_min"] == claim["size_max"] == 20000
     assert claim["actor_id"] == "RUS"
     assert claim["fingerprint"] == "rus|buildup|ukr|asserted"
 
 
 def test_according_to_names_the_claimant(nlp: Language, extractor: ClaimExtractor) -> None:
-    """"According to X" makes X the claimant; a future passive is a planned move."""
-    (claim,) = run(nlp, extractor,
-                   "According to the Pentagon, 3,000 marines will be deployed to Kuwait.")
+    """ "According to X" makes X the claimant; a future passive is a planned move."""
+    (claim,) = run(
+        nlp, extractor, "According to the Pentagon, 3,000 marines will be deployed to Kuwait."
+    )
     assert claim["claimant"] == "the Pentagon"
     assert claim["status"] == "planned"
     assert claim["location"] == "Kuwait"
@@ -97,15 +130,17 @@ def test_according_to_names_the_claimant(nlp: Language, extractor: ClaimExtracto
 
 def test_he_said_resolves_to_previous_speaker(nlp: Language, extractor: ClaimExtractor) -> None:
     """A pronoun claimant takes the person named in an earlier sentence."""
-    text = ("Defence Minister Ben Wallace spoke to reporters on Monday. "
-            "He said Russian tanks had moved into Belarus.")
+    text = (
+        "Defence Minister Ben Wallace spoke to reporters on Monday. "
+        "He said Russian tanks had moved into Belarus."
+    )
     (claim,) = run(nlp, extractor, text)
     assert claim["claimant"] == "Ben Wallace"
     assert claim["movement"] == "advance"
 
 
 def test_hedge_marks_alleged(nlp: Language, extractor: ClaimExtractor) -> None:
-    """"Reportedly" keeps the claim but marks it alleged."""
+    """ "Reportedly" keeps the claim but marks it alleged."""
     (claim,) = run(nlp, extractor, "Chinese warships reportedly entered Japanese waters.")
     assert claim["status"] == "alleged"
 
@@ -117,11 +152,14 @@ def test_unattributed_claim_has_null_claimant(nlp: Language, extractor: ClaimExt
     assert claim["location_relation"] == "into"
 
 
-def test_event_time_resolved_against_publication(nlp: Language,
-                                                 extractor: ClaimExtractor) -> None:
-    """"On October 12" resolves to that day of the publication year."""
-    (claim,) = run(nlp, extractor, "On October 12, Russia began withdrawing troops from the "
-                   "border region.", datetime(2014, 11, 4, tzinfo=UTC))
+def test_event_time_resolved_against_publication(nlp: Language, extractor: ClaimExtractor) -> None:
+    """ "On October 12" resolves to that day of the publication year."""
+    (claim,) = run(
+        nlp,
+        extractor,
+        "On October 12, Russia began withdrawing troops from the border region.",
+        datetime(2014, 11, 4, tzinfo=UTC),
+    )
     assert claim["event_time_text"] is not None
     assert "October 12" in claim["event_time_text"]
     assert claim["event_time"].startswith("2014-10-12")
@@ -147,4 +185,4 @@ def test_spans_point_into_text(nlp: Language, extractor: ClaimExtractor) -> None
     assert [c.claim_id for c in first] == [c.claim_id for c in again]
     assert {c.claim_id for c in first}.isdisjoint(c.claim_id for c in other)
     for claim in first:
-        assert text[claim.evidence_span.start:claim.evidence_span.end] == claim.evidence
+        assert text[claim.evidence_span.start : claim.evidence_span.end] == claim.evidence

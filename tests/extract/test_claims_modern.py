@@ -35,30 +35,48 @@ def run(nlp: Language, extractor: ClaimExtractor, text: str) -> list[dict[str, A
         ("Russia masses troops and tanks near Finnish border", "buildup", "asserted"),
         ("Satellite photos show Russian build-up close to Georgia", "buildup", "asserted"),
         ("Canada to send 600 soldiers to Latvia", "deploy", "asserted"),
-        ("Troops returning to their bases after exercises, ministry says", "withdraw",
-         "asserted"),
+        ("Troops returning to their bases after exercises, ministry says", "withdraw", "asserted"),
         ("Kremlin denies plans to invade Georgia", "advance", "denied"),
         ("No sign of a pullback from the frontier, NATO says", "withdraw", "denied"),
         ("Chinese bombers enter Japan's airspace", "advance", "asserted"),
         ("Armenian troops cross into Azerbaijan overnight", "advance", "asserted"),
         ("Serbia hosts Russian paratroopers for joint drills", "deploy", "asserted"),
         ("Russian warships sail through Japanese waters", "advance", "asserted"),
-        ("Georgian army helicopter violated Russian airspace, Moscow says", "advance",
-         "asserted"),
-        ("Australia extremely unlikely to send troops to Ukraine, minister says", "deploy",
-         "denied"),
+        ("Georgian army helicopter violated Russian airspace, Moscow says", "advance", "asserted"),
+        (
+            "Australia extremely unlikely to send troops to Ukraine, minister says",
+            "deploy",
+            "denied",
+        ),
         ("Four Dutch F-35 jets will join the NATO air policing mission", "deploy", "asserted"),
         ("Moscow denies any military presence in Transnistria", "deploy", "denied"),
-        ("Pentagon readies 3,000 soldiers for possible deployment to Romania", "deploy",
-         "asserted"),
+        (
+            "Pentagon readies 3,000 soldiers for possible deployment to Romania",
+            "deploy",
+            "asserted",
+        ),
     ],
-    ids=["mass-present-tense", "hyphen-buildup", "to-infinitive-future", "return-to-base",
-         "denied-plan-to-invade", "no-sign-of-pullback", "enter-airspace", "cross-into",
-         "host-foreign-troops", "sail-through", "violate-airspace", "unlikely-to-send",
-         "join-mission", "denied-presence", "readied-for-deployment"],
+    ids=[
+        "mass-present-tense",
+        "hyphen-buildup",
+        "to-infinitive-future",
+        "return-to-base",
+        "denied-plan-to-invade",
+        "no-sign-of-pullback",
+        "enter-airspace",
+        "cross-into",
+        "host-foreign-troops",
+        "sail-through",
+        "violate-airspace",
+        "unlikely-to-send",
+        "join-mission",
+        "denied-presence",
+        "readied-for-deployment",
+    ],
 )
-def test_modern_claims(nlp: Language, extractor: ClaimExtractor, text: str, movement: str,
-                       polarity: str) -> None:
+def test_modern_claims(
+    nlp: Language, extractor: ClaimExtractor, text: str, movement: str, polarity: str
+) -> None:
     """Each modern phrasing yields a claim of the stated movement and polarity."""
     claims = run(nlp, extractor, text)
     assert any(c["movement"] == movement and c["polarity"] == polarity for c in claims), claims
@@ -80,10 +98,20 @@ def test_modern_claims(nlp: Language, extractor: ClaimExtractor, text: str, move
         "Army cuts off unvaccinated reservists from pay",
         "Border guards blocked the observers from crossing into the region",
     ],
-    ids=["could-invade", "predicts-invasion", "war-as-background", "after-its-invasion",
-         "warns-would-be", "potential-invasion", "police-end-occupation", "diplomats-leave",
-         "bolster-military-no-place", "in-the-event-of", "cut-off-from-pay",
-         "civilians-blocked-from-crossing"],
+    ids=[
+        "could-invade",
+        "predicts-invasion",
+        "war-as-background",
+        "after-its-invasion",
+        "warns-would-be",
+        "potential-invasion",
+        "police-end-occupation",
+        "diplomats-leave",
+        "bolster-military-no-place",
+        "in-the-event-of",
+        "cut-off-from-pay",
+        "civilians-blocked-from-crossing",
+    ],
 )
 def test_modern_non_claims(nlp: Language, extractor: ClaimExtractor, text: str) -> None:
     """Forecasts, background references to a war, conditions and non-forces are not claims."""

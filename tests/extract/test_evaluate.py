@@ -12,9 +12,15 @@ from services.extract import evaluate as ev
 
 
 def claim(movement: str, evidence: str, **roles: str | None) -> dict[str, Any]:
-    base: dict[str, Any] = {"movement": movement, "polarity": "asserted", "actor": None,
-                            "claimant": None, "location": None, "size": None,
-                            "evidence": evidence}
+    base: dict[str, Any] = {
+        "movement": movement,
+        "polarity": "asserted",
+        "actor": None,
+        "claimant": None,
+        "location": None,
+        "size": None,
+        "evidence": evidence,
+    }
     base.update(roles)
     return base
 
@@ -34,8 +40,19 @@ def claim(movement: str, evidence: str, **roles: str | None) -> dict[str, Any]:
         ("Poland and the Baltic states", "Poland", 1.0),
         ("the far west", "west Africa", 0.5),
     ],
-    ids=["demonym", "dotted-us", "american", "uk-britain", "superset", "different",
-         "both-null", "null-vs-value", "value-vs-null", "subset", "half"],
+    ids=[
+        "demonym",
+        "dotted-us",
+        "american",
+        "uk-britain",
+        "superset",
+        "different",
+        "both-null",
+        "null-vs-value",
+        "value-vs-null",
+        "subset",
+        "half",
+    ],
 )
 def test_overlap(gold: str | None, system: str | None, expected: float) -> None:
     """Overlap coefficient after folding; a gold null matches only a null."""
@@ -49,10 +66,14 @@ def test_fold_drops_generic_words() -> None:
 
 def test_align_prefers_same_movement_and_evidence() -> None:
     """Each gold claim takes the unused system claim with the best movement+evidence score."""
-    gold = [claim("withdraw", "Poland to cut Iraq troops"),
-            claim("advance", "tanks rolled into the town")]
-    system = [claim("advance", "Tanks rolled into the town on Monday."),
-              claim("withdraw", "Poland will cut its troops in Iraq.")]
+    gold = [
+        claim("withdraw", "Poland to cut Iraq troops"),
+        claim("advance", "tanks rolled into the town"),
+    ]
+    system = [
+        claim("advance", "Tanks rolled into the town on Monday."),
+        claim("withdraw", "Poland will cut its troops in Iraq."),
+    ]
     pairs = ev.align(gold, system)
     assert [s["movement"] if s else None for _, s in pairs] == ["withdraw", "advance"]
 
@@ -66,15 +87,16 @@ def test_align_leaves_gold_unpaired_when_system_runs_out() -> None:
 def test_score_counts_items_claims_and_roles() -> None:
     """Detection, claim P/R and role accuracy on a tiny mixed set."""
     records = [
-        ({"claims": [claim("deploy", "sent troops to Mali", actor="French")]},
-         [claim("deploy", "France sent troops to Mali.", actor="France")]),
+        (
+            {"claims": [claim("deploy", "sent troops to Mali", actor="French")]},
+            [claim("deploy", "France sent troops to Mali.", actor="France")],
+        ),
         ({"claims": []}, [claim("advance", "entered the city")]),
         ({"claims": [claim("withdraw", "pulled out")]}, []),
         ({"claims": []}, []),
     ]
     result = ev.score(records)
-    assert result["detection"] == pytest.approx(
-        {"precision": 0.5, "recall": 0.5, "f1": 0.5})
+    assert result["detection"] == pytest.approx({"precision": 0.5, "recall": 0.5, "f1": 0.5})
     assert result["claims"]["precision"] == pytest.approx(0.5)
     assert result["claims"]["recall"] == pytest.approx(0.5)
     assert result["actor"] == pytest.approx(1.0)
@@ -109,8 +131,9 @@ def full_result() -> dict[str, Any]:
     return ev.evaluate()
 
 
-def _below(result: dict[str, Any], targets: dict[tuple[str, ...], float]
-           ) -> dict[str, tuple[float, float]]:
+def _below(
+    result: dict[str, Any], targets: dict[tuple[str, ...], float]
+) -> dict[str, tuple[float, float]]:
     low = {}
     for path, target in targets.items():
         value: Any = result
@@ -129,8 +152,9 @@ def test_dev_evaluation_meets_targets(full_result: dict[str, Any]) -> None:
     assert not low, f"below target: {low}"
 
 
-@pytest.mark.skipif(not (ev.EVAL_DIR / "heldout.gold.jsonl").exists(),
-                    reason="eval/heldout.gold.jsonl absent")
+@pytest.mark.skipif(
+    not (ev.EVAL_DIR / "heldout.gold.jsonl").exists(), reason="eval/heldout.gold.jsonl absent"
+)
 @pytest.mark.timeout(120)
 def test_heldout_evaluation_meets_targets(full_result: dict[str, Any]) -> None:
     """Regression: the held-out set (other sources and years) stays within 0.03 of the

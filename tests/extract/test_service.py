@@ -25,10 +25,14 @@ from services.extract.settings import ExtractSettings
 pytestmark = pytest.mark.integration
 
 TEXTS = [
-    ("Troops head for the border", "Russia has massed 40,000 troops near the Ukrainian border, "
-     "NATO officials said on Monday."),
-    ("Israel to quit Gaza", "Israel will withdraw its forces from the Gaza Strip next year, "
-     "the prime minister said."),
+    (
+        "Troops head for the border",
+        "Russia has massed 40,000 troops near the Ukrainian border, NATO officials said on Monday.",
+    ),
+    (
+        "Israel to quit Gaza",
+        "Israel will withdraw its forces from the Gaza Strip next year, the prime minister said.",
+    ),
     ("Oil prices rise", "Crude oil rose to a record on Tuesday as supplies tightened."),
     ("Peacekeepers sent", "The United Nations will send 3,000 peacekeepers to Darfur."),
 ]

@@ -36,8 +36,11 @@ def _scope(tok: Token, sent: Span) -> list[Token]:
     while cur.head.i != cur.i and sent.start <= cur.head.i < sent.end:
         via_conj = cur.dep_ == "conj"
         cur = cur.head
-        if cur.pos_ in ("NOUN", "PROPN") and lemma(cur) not in lx.TRANSPARENT_NOUNS and not (
-                is_force(cur) or lemma(cur) in lx.OPERATION_NOUNS or via_conj):
+        if (
+            cur.pos_ in ("NOUN", "PROPN")
+            and lemma(cur) not in lx.TRANSPARENT_NOUNS
+            and not (is_force(cur) or lemma(cur) in lx.OPERATION_NOUNS or via_conj)
+        ):
             break
         path.append(cur)
     return path
@@ -49,8 +52,11 @@ def _has_old_year(tok: Token, ref_year: int | None) -> bool:
     for child in tok.children:
         if child.dep_ in ("prep", "nummod", "compound", "amod", "npadvmod", "poss"):
             for t in child.subtree:
-                if t.ent_type_ == "DATE" and re.fullmatch(r"(1[89]|20)\d\d", t.text) and (
-                        int(t.text) < ref_year):
+                if (
+                    t.ent_type_ == "DATE"
+                    and re.fullmatch(r"(1[89]|20)\d\d", t.text)
+                    and (int(t.text) < ref_year)
+                ):
                     return True
     return False
 
@@ -74,36 +80,52 @@ def judge(tok: Token, sent: Span, ref_year: int | None) -> Frame:
         is_reporting = lem in lx.REPORT_VERBS and lem != "deny"
         if depth > 0 and lem in lx.DEMAND_WORDS and not is_reporting and not denied:
             demand = True
-        if own_clause and any(c.dep_ == "mark" and c.lower_ in lx.CONDITION_MARKS
-                              for c in kids):
+        if own_clause and any(c.dep_ == "mark" and c.lower_ in lx.CONDITION_MARKS for c in kids):
             return Frame(False)
         if depth <= 1 and any(
-                c.dep_ == "advcl" and any(m.lower_ in lx.CONDITION_MARKS for m in c.children
-                                          if m.dep_ == "mark") for c in kids):
+            c.dep_ == "advcl"
+            and any(m.lower_ in lx.CONDITION_MARKS for m in c.children if m.dep_ == "mark")
+            for c in kids
+        ):
             return Frame(False)
         if _has_old_year(node, ref_year) or lem in lx.HISTORY_NOUNS:
             return Frame(False)
-        if any(c.dep_ == "prep" and c.lower_ == "in" and any(
-                lemma(o) in lx.CONDITION_NOUNS for o in c.children) for c in kids):
+        if any(
+            c.dep_ == "prep"
+            and c.lower_ == "in"
+            and any(lemma(o) in lx.CONDITION_NOUNS for o in c.children)
+            for c in kids
+        ):
             return Frame(False)  # "in the event of a conflict": a condition, not a move
         # "unlikely to send troops" rules the move out; "a pullout is unlikely to help" does not
-        if depth > 0 and path[depth - 1].dep_ == "xcomp" and (lem in lx.UNLIKELY_WORDS or any(
-                c.dep_ in ("acomp", "amod") and c.lower_ in lx.UNLIKELY_WORDS for c in kids)):
+        if (
+            depth > 0
+            and path[depth - 1].dep_ == "xcomp"
+            and (
+                lem in lx.UNLIKELY_WORDS
+                or any(c.dep_ in ("acomp", "amod") and c.lower_ in lx.UNLIKELY_WORDS for c in kids)
+            )
+        ):
             denied = True
         if not is_reporting or lem in ("admit", "confirm"):
-            if not demand and any(c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no")
-                                  for c in kids):
+            if not demand and any(
+                c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no") for c in kids
+            ):
                 denied = True
-            if lem in lx.DENY_VERBS and (lem != "rule" or any(
-                    c.lower_ == "out" for c in kids)) and depth > 0:
+            if (
+                lem in lx.DENY_VERBS
+                and (lem != "rule" or any(c.lower_ == "out" for c in kids))
+                and depth > 0
+            ):
                 denied = True
                 demand = False
         if node.pos_ in ("AUX", "VERB") or depth == 0:
             auxes = {c.lower_ for c in kids if c.dep_ in ("aux", "auxpass")}
             if auxes & lx.CONDITIONAL_MODALS or lem in lx.CONSIDER_WORDS:
                 status = "CONDITIONAL"
-            elif status == "REPORTED" and (auxes & {"will", "shall", "'ll", "to"}
-                                           or (depth > 0 and lem in lx.PLAN_WORDS)):
+            elif status == "REPORTED" and (
+                auxes & {"will", "shall", "'ll", "to"} or (depth > 0 and lem in lx.PLAN_WORDS)
+            ):
                 status = "PLANNED"
             if lem in lx.ALLEGING_VERBS and status == "REPORTED":
                 status = "ALLEGED"
@@ -113,8 +135,7 @@ def judge(tok: Token, sent: Span, ref_year: int | None) -> Frame:
         return Frame(False)
     if tok.head.lower_ == "plan" or any(c.lower_ == "plan" for c in tok.ancestors):
         status = "PLANNED" if status == "REPORTED" else status
-    if status == "REPORTED" and any(lemma(t) in lx.HEDGES or t.lower_ in lx.HEDGES
-                                    for t in sent):
+    if status == "REPORTED" and any(lemma(t) in lx.HEDGES or t.lower_ in lx.HEDGES for t in sent):
         status = "ALLEGED"
     return Frame(True, denied, status, reporter(tok, sent))
 
@@ -131,10 +152,14 @@ def reporter(tok: Token, sent: Span) -> Token | None:
     if found is not None:
         return found
     for t in sent:
-        if (lemma(t) in lx.REPORT_VERBS and t.pos_ == "VERB" and t.dep_ in (
-                "ROOT", "parataxis", "conj") and tok not in t.subtree) or (
-                t.pos_ == "VERB" and lemma(t) in lx.REPORT_VERBS and t.i > tok.i
-                and t.dep_ == "ROOT"):
+        if (
+            lemma(t) in lx.REPORT_VERBS
+            and t.pos_ == "VERB"
+            and t.dep_ in ("ROOT", "parataxis", "conj")
+            and tok not in t.subtree
+        ) or (
+            t.pos_ == "VERB" and lemma(t) in lx.REPORT_VERBS and t.i > tok.i and t.dep_ == "ROOT"
+        ):
             return t
     return None
 

@@ -13,8 +13,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from proto import Claim, ClaimStatus, LocationRelation, Mention, Movement, Polarity
 
-_MOVEMENTS = {"buildup": Movement.MOVEMENT_BUILDUP, "deploy": Movement.MOVEMENT_DEPLOY,
-              "advance": Movement.MOVEMENT_ADVANCE, "withdraw": Movement.MOVEMENT_WITHDRAW}
+_MOVEMENTS = {
+    "buildup": Movement.MOVEMENT_BUILDUP,
+    "deploy": Movement.MOVEMENT_DEPLOY,
+    "advance": Movement.MOVEMENT_ADVANCE,
+    "withdraw": Movement.MOVEMENT_WITHDRAW,
+}
 _MOVEMENT_NAMES = {v: k for k, v in _MOVEMENTS.items()}
 _STRIP_WORDS = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 
@@ -77,7 +81,7 @@ class Resolver:
             words = re.findall(r"[\w.'-]+", text)
             for n in range(min(len(words), 4), 0, -1):
                 for i in range(len(words) - n + 1):
-                    ref = self._gaz.lookup(" ".join(words[i:i + n]))
+                    ref = self._gaz.lookup(" ".join(words[i : i + n]))
                     if ref is not None:
                         return ref.id, ref.name
             return "", ""
@@ -102,13 +106,17 @@ def _key(mention: Mention) -> str:
 def to_proto(draft: Draft, item_id: str, text: str, resolver: Resolver) -> Claim:
     """The wire message for a draft; claim_id = sha256(item_id, evidence span, movement)."""
     start, end = draft.evidence_span
-    digest = hashlib.sha256(f"{item_id}\x1f{start}:{end}\x1f{draft.movement}\x1f"
-                            f"{draft.trigger_char}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(
+        f"{item_id}\x1f{start}:{end}\x1f{draft.movement}\x1f{draft.trigger_char}".encode()
+    ).hexdigest()[:32]
     claim = Claim(
-        claim_id=digest, item_id=item_id, movement=_MOVEMENTS[draft.movement],
+        claim_id=digest,
+        item_id=item_id,
+        movement=_MOVEMENTS[draft.movement],
         polarity=Polarity.POLARITY_DENIED if draft.denied else Polarity.POLARITY_ASSERTED,
         status=ClaimStatus.Name(ClaimStatus.Value(f"CLAIM_STATUS_{draft.status}")),
-        evidence=text[start:end], confidence=draft.confidence,
+        evidence=text[start:end],
+        confidence=draft.confidence,
     )
     claim.evidence_span.start, claim.evidence_span.end = start, end
     if draft.actor:
@@ -118,7 +126,8 @@ def to_proto(draft: Draft, item_id: str, text: str, resolver: Resolver) -> Claim
     if draft.location:
         claim.location.place.CopyFrom(_mention(draft.location, draft.location_span, resolver))
         claim.location.relation = LocationRelation.Value(
-            f"LOCATION_RELATION_{draft.relation or 'AT'}")  # type: ignore[assignment]
+            f"LOCATION_RELATION_{draft.relation or 'AT'}"
+        )  # type: ignore[assignment]
     if draft.size:
         claim.size.text, claim.size.unit = draft.size, draft.size_unit
         claim.size.min, claim.size.max = draft.size_min, draft.size_max
@@ -127,8 +136,9 @@ def to_proto(draft: Draft, item_id: str, text: str, resolver: Resolver) -> Claim
         if draft.time is not None:
             claim.event_time.FromDatetime(draft.time)
     polarity = "denied" if draft.denied else "asserted"
-    claim.fingerprint = "|".join((_key(claim.actor), draft.movement,
-                                  _key(claim.location.place), polarity))
+    claim.fingerprint = "|".join(
+        (_key(claim.actor), draft.movement, _key(claim.location.place), polarity)
+    )
     return claim
 
 
@@ -148,13 +158,17 @@ def claim_to_json(claim: Claim) -> dict[str, Any]:
         "location": loc.text if loc is not None else None,
         "location_id": (loc.canonical_id or None) if loc is not None else None,
         "location_relation": LocationRelation.Name(claim.location.relation)
-        .removeprefix("LOCATION_RELATION_").lower() if loc is not None else None,
+        .removeprefix("LOCATION_RELATION_")
+        .lower()
+        if loc is not None
+        else None,
         "size": claim.size.text if has("size") else None,
         "size_min": claim.size.min if has("size") else None,
         "size_max": claim.size.max if has("size") else None,
         "size_unit": claim.size.unit if has("size") else None,
         "event_time": claim.event_time.ToDatetime().isoformat() + "Z"
-        if has("event_time") else None,
+        if has("event_time")
+        else None,
         "event_time_text": claim.event_time_text or None,
         "evidence": claim.evidence,
         "evidence_start": claim.evidence_span.start,

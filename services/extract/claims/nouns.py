@@ -42,7 +42,8 @@ def civilian(tokens: list[Token]) -> bool:
     for tok in tokens:
         for cand in conjuncts(tok):
             if lemma(cand) in lx.CIVILIAN_NOUNS or (
-                cand.ent_type_ == "NORP" and cand.tag_ in ("NNPS", "NNS")
+                cand.ent_type_ == "NORP"
+                and cand.tag_ in ("NNPS", "NNS")
                 and lemma(cand) not in ("israelis",)
             ):
                 return True
@@ -69,40 +70,89 @@ def noun_movement(tok: Token) -> Trigger | None:
     if objs and civilian(objs) and has_force(objs) is None:
         return None
     readied = _force_above(tok)
-    if not readied and any(c.dep_ in ("amod", "compound") and c.lower_ in lx.HYPOTHETICAL_MODS
-                           for c in tok.children):
+    if not readied and any(
+        c.dep_ in ("amod", "compound") and c.lower_ in lx.HYPOTHETICAL_MODS for c in tok.children
+    ):
         return None  # "a potential invasion" is speculation, unless forces are readied for it
     if lem == "invasion" and not _invasion_event(tok):
         return None
     mods = [c for c in tok.children if c.dep_ in ("compound", "amod", "poss", "nmod")]
     force = has_force(objs) or next((m for m in mods if is_force(m)), None)
-    military = force is not None or readied or any(
-        m.lower_ in ("military", "troop", "army", "naval", "armed") for m in mods) or any(
-        p in ("in", "of") and (is_force(o) or (lemma(o) == "presence" and any(
-            m.lower_ in ("military", "troop", "naval", "armed") for m in o.children)))
-        for p, o in preps(tok))
+    military = (
+        force is not None
+        or readied
+        or any(m.lower_ in ("military", "troop", "army", "naval", "armed") for m in mods)
+        or any(
+            p in ("in", "of")
+            and (
+                is_force(o)
+                or (
+                    lemma(o) == "presence"
+                    and any(m.lower_ in ("military", "troop", "naval", "armed") for m in o.children)
+                )
+            )
+            for p, o in preps(tok)
+        )
+    )
     pairs = preps(tok)
-    place = next((o for p, o in pairs if p in ("from", "out of", "of", "into", "to", "in",
-                                               "near", "on", "along", "across", "inside")
-                  and o.ent_type_ in ("GPE", "LOC")), None)
-    place = place or next((m for m in mods if m.ent_type_ in ("GPE", "LOC")
-                           and m.dep_ == "compound"), None)
+    place = next(
+        (
+            o
+            for p, o in pairs
+            if p
+            in (
+                "from",
+                "out of",
+                "of",
+                "into",
+                "to",
+                "in",
+                "near",
+                "on",
+                "along",
+                "across",
+                "inside",
+            )
+            and o.ent_type_ in ("GPE", "LOC")
+        ),
+        None,
+    )
+    place = place or next(
+        (m for m in mods if m.ent_type_ in ("GPE", "LOC") and m.dep_ == "compound"), None
+    )
     owner = next((m for m in mods if is_state(m)), None)
     # A state's build-up needs no "military": "Russia's build-up near the border".
     military = military or (movement == lx.BUILDUP and lem != "increase" and owner is not None)
     # "No sign of a pullback, NATO says": the evidence frame with a force-owning party.
-    military = military or (lem not in ("increase", "reduction", "exit", "departure") and lemma(
-        tok.head.head if tok.head.pos_ == "ADP" else tok.head) in lx.EVIDENCE_NOUNS and any(
-        t.lower_ in lx.FORCE_ORGS for t in tok.sent))
-    strict = lem in ("reduction", "increase", "concentration", "mass", "exit", "departure",
-                     "arrival", "crossing", "raid", "thrust", "retreat", "reinforcement",
-                     "dispatch", "massing")
+    military = military or (
+        lem not in ("increase", "reduction", "exit", "departure")
+        and lemma(tok.head.head if tok.head.pos_ == "ADP" else tok.head) in lx.EVIDENCE_NOUNS
+        and any(t.lower_ in lx.FORCE_ORGS for t in tok.sent)
+    )
+    strict = lem in (
+        "reduction",
+        "increase",
+        "concentration",
+        "mass",
+        "exit",
+        "departure",
+        "arrival",
+        "crossing",
+        "raid",
+        "thrust",
+        "retreat",
+        "reinforcement",
+        "dispatch",
+        "massing",
+    )
     if strict and not military:
         return None
     head = tok.head if tok.dep_ == "compound" else None
     if place is None and head is not None:
-        place = next((m for m in head.children if m.dep_ == "compound"
-                      and m.ent_type_ in ("GPE", "LOC")), None)
+        place = next(
+            (m for m in head.children if m.dep_ == "compound" and m.ent_type_ in ("GPE", "LOC")),
+            None,
+        )
     if not military and movement != lx.WITHDRAW and lem not in ("invasion", "incursion"):
         return None
     if not military and place is None and owner is None:
@@ -142,17 +192,24 @@ def _invasion_event(tok: Token) -> bool:
     if head.pos_ == "ADP":
         head = head.head
     return lemma(head) in lx.INVASION_EVENT_HEADS and tok.dep_ in (
-        "dobj", "nsubj", "nsubjpass", "pobj", "compound")
+        "dobj",
+        "nsubj",
+        "nsubjpass",
+        "pobj",
+        "compound",
+    )
 
 
 def _denied_presence(tok: Token) -> Trigger | None:
-    """"denies its military presence in Donbas": denying forces are in a place denies that they
+    """ "denies its military presence in Donbas": denying forces are in a place denies that they
     were sent there. A presence that is not denied is a standing state, not a movement."""
-    if not is_force(tok) and not any(c.lower_ in ("military", "troop", "armed", "naval")
-                                     for c in tok.children):
+    if not is_force(tok) and not any(
+        c.lower_ in ("military", "troop", "armed", "naval") for c in tok.children
+    ):
         return None
     negated = any(c.dep_ == "det" and c.lower_ == "no" for c in tok.children) or any(
-        lemma(a) in lx.DENY_VERBS for a in tok.ancestors)
+        lemma(a) in lx.DENY_VERBS for a in tok.ancestors
+    )
     place = next((o for p, o in preps(tok) if p in ("in", "on", "inside") and is_place(o)), None)
     if not negated or place is None:
         return None

@@ -17,23 +17,73 @@ from services.extract.claims.syntax import conjuncts, is_force, is_state, lemma,
 TokRange = tuple[int, int]
 
 _REL_BY_PREP = {
-    "from": "FROM", "out of": "FROM", "out from": "FROM", "of": "FROM",
-    "into": "INTO", "inside": "INTO", "onto": "INTO", "into within": "INTO",
-    "across": "ACROSS", "near": "NEAR", "along": "NEAR", "close to": "NEAR",
-    "closer to": "NEAR", "toward": "NEAR", "towards": "NEAR", "around": "NEAR",
-    "against": "INTO", "to within": "NEAR",
+    "from": "FROM",
+    "out of": "FROM",
+    "out from": "FROM",
+    "of": "FROM",
+    "into": "INTO",
+    "inside": "INTO",
+    "onto": "INTO",
+    "into within": "INTO",
+    "across": "ACROSS",
+    "near": "NEAR",
+    "along": "NEAR",
+    "close to": "NEAR",
+    "closer to": "NEAR",
+    "toward": "NEAR",
+    "towards": "NEAR",
+    "around": "NEAR",
+    "against": "INTO",
+    "to within": "NEAR",
 }
 _PREP_ORDER = {
     lx.WITHDRAW: ("from", "out of", "out from", "of", "in"),
-    lx.ADVANCE: ("into", "across", "onto", "inside", "to within", "into within", "against",
-                 "on", "to", "toward", "towards"),
+    lx.ADVANCE: (
+        "into",
+        "across",
+        "onto",
+        "inside",
+        "to within",
+        "into within",
+        "against",
+        "on",
+        "to",
+        "toward",
+        "towards",
+    ),
     lx.DEPLOY: ("to", "into", "inside", "in", "at", "across", "for", "along", "near", "on"),
-    lx.BUILDUP: ("near", "along", "on", "at", "close to", "closer to", "to", "toward",
-                 "towards", "around", "in"),
+    lx.BUILDUP: (
+        "near",
+        "along",
+        "on",
+        "at",
+        "close to",
+        "closer to",
+        "to",
+        "toward",
+        "towards",
+        "around",
+        "in",
+    ),
 }
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "dozen": 12, "hundred": 100,
-                 "thousand": 1000, "dozens": 24, "hundreds": 200, "thousands": 2000}
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "dozen": 12,
+    "hundred": 100,
+    "thousand": 1000,
+    "dozens": 24,
+    "hundreds": 200,
+    "thousands": 2000,
+}
 _SCALE = {"thousand": 1e3, "million": 1e6, "k": 1e3}
 
 
@@ -58,14 +108,17 @@ class Sized:
 def _modifier_range(tok: Token, places_too: bool = True) -> TokRange | None:
     """Owner modifiers of a noun; `places_too=False` leaves out place-name compounds, which
     name where an operation happens ("its Gaza offensive"), not who runs it."""
-    mods = [m for m in tok.children if m.dep_ in ("amod", "compound", "poss", "nmod")
-            and (is_state(m) or m.pos_ == "PROPN" or m.lower_ == "government")
-            and m.lower_ not in ("its", "their")
-            and (places_too or m.dep_ == "poss" or m.ent_type_ not in ("GPE", "LOC"))]
+    mods = [
+        m
+        for m in tok.children
+        if m.dep_ in ("amod", "compound", "poss", "nmod")
+        and (is_state(m) or m.pos_ == "PROPN" or m.lower_ == "government")
+        and m.lower_ not in ("its", "their")
+        and (places_too or m.dep_ == "poss" or m.ent_type_ not in ("GPE", "LOC"))
+    ]
     if not mods:
         return None
-    ids = [t.i for m in mods for t in m.subtree
-           if not t.is_punct and t.dep_ not in ("case", "det")]
+    ids = [t.i for m in mods for t in m.subtree if not t.is_punct and t.dep_ not in ("case", "det")]
     return (min(ids), max(ids) + 1) if ids else None
 
 
@@ -90,8 +143,11 @@ def find_actor(trig: Trigger, sent: Span, avoid: set[int]) -> TokRange | None:
         for cand in conjuncts(subj):
             if is_state(cand) or (cand.pos_ == "PROPN" and cand.ent_type_ in ("ORG", "GPE")):
                 return phrase(cand)
-    found = (_modifier_range(trig.token, places_too=False)
-             if trig.token.pos_ in ("NOUN", "PROPN") else None)
+    found = (
+        _modifier_range(trig.token, places_too=False)
+        if trig.token.pos_ in ("NOUN", "PROPN")
+        else None
+    )
     if found is not None:
         return found
     if force is not None and force.dep_ == "nsubj" and lemma(force.head) == "be":
@@ -121,8 +177,10 @@ def find_location(trig: Trigger, sent: Span, avoid: set[int]) -> Located | None:
         if hint.dep_ == "compound" and hint.ent_type_:
             ent = next(e for e in hint.doc.ents if e.start <= hint.i < e.end)
             return Located((ent.start, ent.end), default_rel)
-        rel = next((_REL_BY_PREP.get(p, default_rel) for p, o in pairs if o.i == hint.i),
-                   "INTO" if trig.movement == lx.ADVANCE else default_rel)
+        rel = next(
+            (_REL_BY_PREP.get(p, default_rel) for p, o in pairs if o.i == hint.i),
+            "INTO" if trig.movement == lx.ADVANCE else default_rel,
+        )
         return Located(phrase(hint) if hint.dep_ != "compound" else (hint.i, hint.i + 1), rel)
     for strict in (True, False):
         for want in _PREP_ORDER[trig.movement]:
@@ -130,8 +188,12 @@ def find_location(trig: Trigger, sent: Span, avoid: set[int]) -> Located | None:
                 if prep != want or obj.pos_ not in ("NOUN", "PROPN") or is_force(obj):
                     continue
                 placey = obj.ent_type_ in ("GPE", "LOC", "FAC") or lemma(obj) in lx.PLACE_NOUNS
-                if (strict and not placey) or obj.ent_type_ in ("DATE", "TIME") or lemma(
-                        obj) in ("end", "time", "way", "war", "help", "talk", "support", "year"):
+                if (
+                    (strict and not placey)
+                    or obj.ent_type_ in ("DATE", "TIME")
+                    or lemma(obj)
+                    in ("end", "time", "way", "war", "help", "talk", "support", "year")
+                ):
                     continue
                 if not strict and prep in ("of", "in"):
                     continue
@@ -150,8 +212,12 @@ def find_location(trig: Trigger, sent: Span, avoid: set[int]) -> Located | None:
                 return Located((ent.start, ent.end), default_rel)
     best: tuple[int, Span] | None = None
     for ent in sent.ents:
-        if ent.label_ in ("GPE", "LOC") and not ent.text.isupper() and not (
-                set(range(ent.start, ent.end)) & avoid) and not _not_a_place(ent.root):
+        if (
+            ent.label_ in ("GPE", "LOC")
+            and not ent.text.isupper()
+            and not (set(range(ent.start, ent.end)) & avoid)
+            and not _not_a_place(ent.root)
+        ):
             dist = abs(ent.start - tok.i)
             if best is None or dist < best[0]:
                 best = (dist, ent)
@@ -166,8 +232,11 @@ def _not_a_place(root: Token) -> bool:
     if root.dep_ == "dobj" and root.head.pos_ == "VERB":
         return True
     head = root.head
-    return root.dep_ == "compound" and head.pos_ == "NOUN" and lemma(head) not in (
-        lx.PLACE_NOUNS | lx.BORDER_NOUNS)
+    return (
+        root.dep_ == "compound"
+        and head.pos_ == "NOUN"
+        and lemma(head) not in (lx.PLACE_NOUNS | lx.BORDER_NOUNS)
+    )
 
 
 def _number(text: str) -> float | None:
@@ -185,8 +254,9 @@ def find_size(trig: Trigger) -> Sized | None:
     force = trig.force
     if force is not None and is_force(force):
         for cand in conjuncts(force):
-            nums = [c for c in cand.children if c.dep_ == "nummod" or (
-                c.dep_ == "amod" and c.like_num)]
+            nums = [
+                c for c in cand.children if c.dep_ == "nummod" or (c.dep_ == "amod" and c.like_num)
+            ]
             if nums:
                 num = nums[0]
                 left = min(t.i for t in num.subtree)
@@ -199,14 +269,21 @@ def find_size(trig: Trigger) -> Sized | None:
                 pre = " ".join(t.lower_ for t in num.subtree if t.i < num.i)
                 if re.search(r"\bup to\b|\bas many as\b", pre):
                     low = 0.0
-                return Sized((left, cand.i + 1), low, high, lemma(cand) + "s"
-                             if not lemma(cand).endswith("s") else lemma(cand))
+                return Sized(
+                    (left, cand.i + 1),
+                    low,
+                    high,
+                    lemma(cand) + "s" if not lemma(cand).endswith("s") else lemma(cand),
+                )
     for prep, obj in preps(trig.token):
-        if (prep == "by" and obj.lower_ in ("percent", "%")) or (
-                prep == "by" and obj.like_num):
+        if (prep == "by" and obj.lower_ in ("percent", "%")) or (prep == "by" and obj.like_num):
             left, right = phrase(obj)
             vals = [v for v in (_number(t.text) for t in obj.subtree if t.like_num) if v]
             if vals:
-                return Sized((left, right), vals[0], vals[0], "percent"
-                             if obj.lower_ in ("percent", "%") else "troops")
+                return Sized(
+                    (left, right),
+                    vals[0],
+                    vals[0],
+                    "percent" if obj.lower_ in ("percent", "%") else "troops",
+                )
     return None

@@ -13,12 +13,30 @@ from services.extract.claims import lexicon as lx
 
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 _VERB_FORMS = (
-    lx.ADVANCE_MOTION | lx.ADVANCE_PLACE_OBJECT | lx.DEPLOY_VERBS | lx.BUILDUP_VERBS
-    | lx.WITHDRAW_VERBS | lx.REPORT_VERBS | lx.DENY_VERBS
+    lx.ADVANCE_MOTION
+    | lx.ADVANCE_PLACE_OBJECT
+    | lx.DEPLOY_VERBS
+    | lx.BUILDUP_VERBS
+    | lx.WITHDRAW_VERBS
+    | lx.REPORT_VERBS
+    | lx.DENY_VERBS
 )
-_IRREGULAR = {"sent": "send", "went": "go", "left": "leave", "flew": "fly", "drove": "drive",
-              "came": "come", "withdrew": "withdraw", "withdrawn": "withdraw", "says": "say",
-              "said": "say", "brought": "bring", "built": "build", "cut": "cut", "quit": "quit"}
+_IRREGULAR = {
+    "sent": "send",
+    "went": "go",
+    "left": "leave",
+    "flew": "fly",
+    "drove": "drive",
+    "came": "come",
+    "withdrew": "withdraw",
+    "withdrawn": "withdraw",
+    "says": "say",
+    "said": "say",
+    "brought": "bring",
+    "built": "build",
+    "cut": "cut",
+    "quit": "quit",
+}
 
 
 def lemma(tok: Token) -> str:
@@ -30,8 +48,15 @@ def lemma(tok: Token) -> str:
     low = tok.text.lower()
     if low in _IRREGULAR:
         return _IRREGULAR[low]
-    for suffix, repl in (("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""),
-                         ("s", ""), ("d", "")):
+    for suffix, repl in (
+        ("ing", ""),
+        ("ing", "e"),
+        ("ed", ""),
+        ("ed", "e"),
+        ("es", ""),
+        ("s", ""),
+        ("d", ""),
+    ):
         if low.endswith(suffix):
             cand = low[: len(low) - len(suffix)] + repl
             if cand in _VERB_FORMS:
@@ -43,8 +68,10 @@ def is_verbish(tok: Token) -> bool:
     """True for verbs, and for title-cased words whose recovered lemma is a lexicon verb."""
     if tok.pos_ in ("VERB", "AUX"):
         return True
-    return tok.pos_ in ("PROPN", "NOUN", "ADJ") and tok.text[:1].isupper() and (
-        lemma(tok) != tok.lemma_.lower() and lemma(tok) in _VERB_FORMS
+    return (
+        tok.pos_ in ("PROPN", "NOUN", "ADJ")
+        and tok.text[:1].isupper()
+        and (lemma(tok) != tok.lemma_.lower() and lemma(tok) in _VERB_FORMS)
     )
 
 
@@ -123,8 +150,10 @@ def subjects(tok: Token, sent: Span) -> list[Token]:
         subj = [c for c in cur.children if c.dep_ in SUBJECT_DEPS]
         subj += [p for c in cur.children if c.dep_ == "agent" for p in c.children]
         if subj:
-            return [cur.head if s.lower_ in ("that", "which", "who") and cur.dep_ == "relcl"
-                    else s for s in subj]
+            return [
+                cur.head if s.lower_ in ("that", "which", "who") and cur.dep_ == "relcl" else s
+                for s in subj
+            ]
         if cur.dep_ == "xcomp":
             ctrl = [c for c in cur.head.children if c.dep_ == "dobj"]
             if ctrl:
@@ -150,30 +179,40 @@ def objects(tok: Token) -> list[Token]:
     """Direct objects, and for nouns their of-complements."""
     out = [c for c in tok.children if c.dep_ in ("dobj", "attr", "oprd")]
     if tok.pos_ in ("NOUN", "PROPN"):
-        out += [p for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"
-                for p in c.children if p.dep_ == "pobj"]
+        out += [
+            p
+            for c in tok.children
+            if c.dep_ == "prep" and c.lower_ == "of"
+            for p in c.children
+            if p.dep_ == "pobj"
+        ]
     return out
 
 
 def preps(tok: Token) -> list[tuple[str, Token]]:
     """(preposition, object) pairs attached to tok, to its particles/adverbs and objects."""
     out: list[tuple[str, Token]] = []
-    hosts = [tok] + [c for c in tok.children
-                     if c.dep_ in ("prt", "advmod", "dobj", "npadvmod", "acomp")]
+    hosts = [tok] + [
+        c for c in tok.children if c.dep_ in ("prt", "advmod", "dobj", "npadvmod", "acomp")
+    ]
     for host in hosts:
         for c in host.children:
             if c.dep_ in ("prep", "dative") or (c.dep_ == "prt" and c.pos_ == "ADP"):
                 objs = [p for p in c.children if p.dep_ in ("pobj", "pcomp")]
                 for p in objs:
                     if p.pos_ == "ADP":  # "to within", "out of"
-                        out += [(f"{c.lower_} {p.lower_}", q) for q in p.children
-                                if q.dep_ in ("pobj", "pcomp")]
+                        out += [
+                            (f"{c.lower_} {p.lower_}", q)
+                            for q in p.children
+                            if q.dep_ in ("pobj", "pcomp")
+                        ]
                     else:
                         out.append((c.lower_, p))
                 for p in c.children:
                     if p.dep_ == "prep":  # "out of Iraq", "closer to the border"
-                        out += [(f"{c.lower_} {p.lower_}", q) for q in p.children
-                                if q.dep_ == "pobj"]
+                        out += [
+                            (f"{c.lower_} {p.lower_}", q) for q in p.children if q.dep_ == "pobj"
+                        ]
     return out
 
 
