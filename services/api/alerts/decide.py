@@ -91,7 +91,27 @@ class Decider:
     async def _place(self, claim: Row, item: Row) -> None:
         key = rules.claim_key(claim)
         at = min(claim["published_at"], self._now)
-        found = (
+        found = await self._find(key, at)
+        last = None
+        if found is None:
+            last = await self._conn.scalar(
+                select(func.max(clusters.c.generation)).where(
+                    clusters.c.fingerprint == key.fingerprint
+                )
+            )
+            if last is not None:
+                # Under READ COMMITTED each statement sees its own snapshot: a cluster another
+                # writer committed between the two reads shows up in the second one only.
+                # Look again, or this writer would open generation last + 1 beside it.
+                found = await self._find(key, at)
+        if found is None:
+            await self._create(claim, item, key, at, last)
+        else:
+            await self._join(found, claim, item, key, at)
+
+    async def _find(self, key: rules.ClaimKey, at: datetime) -> Any:
+        """The newest cluster of ``key`` whose window covers ``at``, locked, or None."""
+        return (
             (
                 await self._conn.execute(
                     select(clusters)
@@ -108,15 +128,10 @@ class Decider:
             .mappings()
             .first()
         )
-        if found is None:
-            await self._create(claim, item, key, at)
-        else:
-            await self._join(found, claim, item, key, at)
 
-    async def _create(self, claim: Row, item: Row, key: rules.ClaimKey, at: datetime) -> None:
-        last = await self._conn.scalar(
-            select(func.max(clusters.c.generation)).where(clusters.c.fingerprint == key.fingerprint)
-        )
+    async def _create(
+        self, claim: Row, item: Row, key: rules.ClaimKey, at: datetime, last: int | None
+    ) -> None:
         generation = int(last or 0) + 1
         cluster_id = hashlib.sha256(f"{key.fingerprint}\x1f{generation}".encode()).hexdigest()[:32]
         row = {
