@@ -4,13 +4,13 @@ moment, raises one alert (the cluster is decided once, in the database)."""
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
