@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -46,6 +47,18 @@ whether it is asserted or denied.
 Every list answers `{"items": [...], "next_cursor": "..." | null}`; pass `next_cursor` as
 `cursor` to get the next page. Errors share one shape: `{"error": {status, code, message, field}}`.
 """
+
+
+async def _drain(task: asyncio.Task[Any] | None, timeout_s: float, name: str) -> None:
+    """Wait for a background task to finish after the stop event; report, never raise."""
+    if task is None:
+        return
+    try:
+        await asyncio.wait_for(task, timeout=timeout_s)
+    except TimeoutError:
+        log.warning(f"{name} did not stop in time")
+    except Exception as exc:
+        log.error(f"{name} failed", error=f"{type(exc).__name__}: {exc}")
 
 
 async def _broker_status(bootstrap: str | None) -> str:
@@ -117,27 +130,9 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
             yield
         finally:
             stop.set()
-            if dispatcher is not None:
-                try:
-                    await asyncio.wait_for(dispatcher, timeout=settings.webhook_timeout_s + 3)
-                except TimeoutError:
-                    log.warning("webhook dispatcher did not stop in time")
-                except Exception as exc:
-                    log.error("webhook dispatcher failed", error=f"{type(exc).__name__}: {exc}")
-            if publisher is not None:
-                try:
-                    await asyncio.wait_for(publisher, timeout=8)
-                except TimeoutError:
-                    log.warning("alert publisher did not stop in time")
-                except Exception as exc:
-                    log.error("alert publisher failed", error=f"{type(exc).__name__}: {exc}")
-            if sink is not None:
-                try:
-                    await asyncio.wait_for(sink, timeout=8)
-                except TimeoutError:
-                    log.warning("sink did not drain in time")
-                except Exception as exc:
-                    log.error("sink failed", error=f"{type(exc).__name__}: {exc}")
+            await _drain(dispatcher, settings.webhook_timeout_s + 3, "webhook dispatcher")
+            await _drain(publisher, 8, "alert publisher")
+            await _drain(sink, 8, "sink")
             await store.aclose()
 
     app = FastAPI(

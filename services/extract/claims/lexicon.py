@@ -408,32 +408,6 @@ DEPLOY_NEEDS_DESTINATION: Final = frozenset(
     }
 )
 
-BUILDUP_VERBS: Final = frozenset(
-    {
-        "mass",
-        "amass",
-        "concentrate",
-        "mobilise",
-        "mobilize",
-        "reinforce",
-        "muster",
-        "assemble",
-        "gather",
-        "approach",
-        "build",
-        "bolster",
-        "boost",
-        "increase",
-        "strengthen",
-        "expand",
-        "beef",
-        "swell",
-        "step",
-        "double",
-        "triple",
-        "augment",
-    }
-)
 # Verbs that are buildup only when their object is forces or a military presence.
 BUILDUP_GROWTH: Final = frozenset(
     {
@@ -450,6 +424,23 @@ BUILDUP_GROWTH: Final = frozenset(
         "triple",
         "augment",
     }
+)
+BUILDUP_VERBS: Final = (
+    frozenset(
+        {
+            "mass",
+            "amass",
+            "concentrate",
+            "mobilise",
+            "mobilize",
+            "reinforce",
+            "muster",
+            "assemble",
+            "gather",
+            "approach",
+        }
+    )
+    | BUILDUP_GROWTH
 )
 BUILDUP_NOUNS: Final = frozenset(
     {
