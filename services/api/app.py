@@ -26,7 +26,7 @@ from services.api.alerts.notify import AlertSignal
 from services.api.alerts.publisher import run_publisher
 from services.api.alerts.routes import router as alerts_router
 from services.api.errors import install_error_handlers
-from services.api.routes import router
+from services.api.routes import listings, router
 from services.api.settings import ApiSettings
 from services.api.sink import run_sink
 from services.api.store import AlertStore, Store, StoreError
@@ -145,6 +145,7 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
     app.state.registry = registry
     app.state.alert_metrics = alert_metrics
     install_error_handlers(app)
+    app.include_router(listings)
     app.include_router(router)
     app.include_router(alerts_router)
     app.include_router(webhooks_router)

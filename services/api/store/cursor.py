@@ -98,11 +98,13 @@ def cut_page(
     kind: CursorKind, keys: Sequence[str], rows: Sequence[Sequence[Any]], size: int
 ) -> tuple[Sequence[Sequence[Any]], str | None]:
     """Return the first ``size`` of ``rows`` (fetched as ``size + 1``, cells named by
-    ``keys``) and the cursor after the last of them, or None when no row follows."""
+    ``keys``) and the cursor after the last of them, or None when no row follows. The
+    published_at cell may be an aware datetime or its RFC 3339 text."""
     if len(rows) <= size:
         return rows, None
     last = rows[size - 1]
-    position = Position(
-        published_at=last[keys.index("published_at")], row_id=last[keys.index(_ROW_ID[kind])]
-    )
+    published_at = last[keys.index("published_at")]
+    if isinstance(published_at, str):
+        published_at = datetime.fromisoformat(published_at)
+    position = Position(published_at=published_at, row_id=last[keys.index(_ROW_ID[kind])])
     return rows[:size], encode_cursor(kind, position)

@@ -6,13 +6,15 @@ consumer) and many concurrent readers (HTTP requests). On SQLite that means WAL 
 busy timeout instead of instant "database is locked" errors, enforced foreign keys (SQLite
 leaves them off per connection) and SQLAlchemy-controlled BEGIN so reads see one snapshot.
 SQLite reads also get a ``SqliteReader``: a synchronous engine whose read transactions each run
-as one call into a worker thread, instead of aiosqlite's round trip per statement and fetch.
+as one call, on the event loop while they are quick and on a worker thread when they are not,
+instead of aiosqlite's round trip to its thread per statement and fetch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,9 +42,10 @@ __all__ = [
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-# WAL lets readers run side by side (and beside the writer); a few threads overlap the
-# time SQLite spends in C, which releases the GIL, with the event loop's own work.
-SQLITE_READ_THREADS = 4
+# Reads that outlast the inline budget run on these threads (see SqliteReader). WAL lets
+# them run beside each other and beside the writer.
+SQLITE_READ_THREADS = 2
+SQLITE_INLINE_BUDGET_S = 0.002
 _T = TypeVar("_T")
 # Execution option marking a connection whose transactions write (see _sqlite_on_begin).
 WRITER_OPTION = "wirewatch_writer"
@@ -140,15 +143,28 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 class SqliteReader:
-    """Runs read transactions on a SQLite file, each as one call into a worker thread.
+    """Runs read transactions on a SQLite file: on the event loop when they are quick, on a
+    worker thread when they are not.
 
-    Every ``run`` checks out a pooled synchronous connection, opens a transaction (one
-    snapshot), calls ``work`` with it, commits and returns the connection, all inside one
-    thread hop. Connections are ``query_only``: a write through this path fails instead of
-    racing the single writer. SQLAlchemy errors propagate unwrapped, as from ``AsyncEngine``.
+    Most reads (a page from an index) take well under a millisecond, less than handing them
+    to a thread and back costs; and the threads' fight over the GIL made every read several
+    times dearer under load. So ``run`` first runs ``work`` on the calling thread, on one
+    long-lived connection, with a time budget that SQLite's progress handler enforces: a
+    read that exceeds it is interrupted (reads have no side effects) and run again on a
+    worker thread, where it may take as long as it needs without stalling the event loop.
+    The loop is therefore never blocked for much longer than the budget.
+
+    Every run is one transaction (one snapshot). Connections are ``query_only``: a write
+    through this path fails instead of racing the single writer. SQLAlchemy errors
+    propagate unwrapped, as from ``AsyncEngine``.
     """
 
-    def __init__(self, url: str | URL, threads: int = SQLITE_READ_THREADS) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        threads: int = SQLITE_READ_THREADS,
+        inline_budget_s: float = SQLITE_INLINE_BUDGET_S,
+    ) -> None:
         parsed = parse_url(url)
         if parsed.get_backend_name() != "sqlite":
             raise ValueError("SqliteReader only reads SQLite databases")
@@ -162,12 +178,43 @@ class SqliteReader:
         event.listen(self._engine, "connect", _sqlite_on_connect_reader)
         event.listen(self._engine, "begin", _sqlite_on_begin)
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="sqlite-read")
+        self._budget = inline_budget_s
+        self._deadline = 0.0
+        self._inline: Connection | None = None
         self._closed = False
+        self.inline_runs = 0
+        self.thread_runs = 0
 
     async def run(self, work: Callable[[Connection], _T]) -> _T:
-        """Return ``work(connection)`` run in one read transaction on a worker thread."""
+        """Return ``work(connection)`` run in one read transaction: on this thread within
+        the time budget, else on a worker thread."""
+        if self._budget > 0:
+            conn = self._inline_connection()
+            self._deadline = time.perf_counter() + self._budget
+            try:
+                with conn.begin():
+                    result = work(conn)
+            except DBAPIError as exc:
+                if not _interrupted(exc):
+                    raise
+            else:
+                self.inline_runs += 1
+                return result
+        self.thread_runs += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._run, work)
+
+    def _inline_connection(self) -> Connection:
+        if self._inline is None:
+            self._inline = self._engine.connect()
+            driver = self._inline.connection.driver_connection
+            assert driver is not None, "a checked-out SQLite connection has a driver connection"
+            # Asked every 1000 virtual machine steps (a few µs): true aborts the statement.
+            driver.set_progress_handler(self._over_budget, 1000)
+        return self._inline
+
+    def _over_budget(self) -> bool:
+        return time.perf_counter() > self._deadline
 
     def _run(self, work: Callable[[Connection], _T]) -> _T:
         with self._engine.connect() as conn, conn.begin():
@@ -178,8 +225,16 @@ class SqliteReader:
         if self._closed:
             return
         self._closed = True
+        self._budget = 0.0
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         await asyncio.to_thread(self._executor.shutdown, wait=True)
         self._engine.dispose()
+
+
+def _interrupted(exc: DBAPIError) -> bool:
+    return isinstance(exc.orig, sqlite3.OperationalError) and str(exc.orig) == "interrupted"
 
 
 def _sqlite_on_connect_reader(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -198,6 +253,7 @@ class _Prepared:
     binds: tuple[Callable[[Any], Any] | None, ...]
     keys: tuple[str, ...]
     results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    json_results: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 _PREPARED: dict[Select[Any], _Prepared] = {}
@@ -210,7 +266,7 @@ def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
         compiled = statement.compile(dialect=dialect)
         names = tuple(compiled.positiontup or ())
         columns = list(statement.selected_columns)
-        results = (
+        results = [
             (
                 i,
                 _utc_from_sqlite
@@ -218,7 +274,11 @@ def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
                 else c.type.dialect_impl(dialect).result_processor(dialect, None),
             )
             for i, c in enumerate(columns)
-        )
+        ]
+        json_results = [
+            (i, _rfc3339_from_sqlite if isinstance(c.type, UtcDateTime) else process)
+            for (i, process), c in zip(results, columns, strict=True)
+        ]
         prepared = _Prepared(
             sql=str(compiled),
             names=names,
@@ -227,8 +287,9 @@ def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
                 compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
                 for name in names
             ),
-            keys=tuple(c.key or "" for c in columns),
+            keys=tuple(str(c.key or "") for c in columns),  # plain str, not quoted_name
             results=tuple((i, p) for i, p in results if p is not None),
+            json_results=tuple((i, p) for i, p in json_results if p is not None),
         )
         if len(_PREPARED) >= _PREPARED_MAX:  # only if statements stop being shared
             _PREPARED.clear()
@@ -242,9 +303,22 @@ def _utc_from_sqlite(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def fetch_rows(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> Rows:
+def _rfc3339_from_sqlite(value: str | None) -> str | None:
+    # The stored text "2024-02-04 17:19:30.250000" as pydantic and orjson write the aware
+    # datetime it stands for: "2024-02-04T17:19:30.250000Z", without ".000000".
+    if value is None:
+        return None
+    fraction = value[19:]
+    return f"{value[:10]}T{value[11:19]}{'' if fraction == '.000000' else fraction}Z"
+
+
+def fetch_rows(
+    conn: Connection, statement: Select[Any], params: dict[str, Any], *, for_json: bool = False
+) -> Rows:
     """Return the column names and rows of ``statement`` with bind values ``params``, the
-    values converted by the columns' types exactly as ``conn.execute`` would.
+    values converted by the columns' types exactly as ``conn.execute`` would; but with
+    ``for_json``, SQLite timestamps come as the RFC 3339 text a JSON answer holds (``Z``
+    for UTC), not as datetimes, which saves parsing them only to print them again.
 
     On SQLite the statement is compiled once and run on the driver connection: for a page
     of rows SQLAlchemy's result machinery costs more than the query. Driver errors are
@@ -252,7 +326,8 @@ def fetch_rows(conn: Connection, statement: Select[Any], params: dict[str, Any])
     """
     if conn.dialect.name != "sqlite":
         result = conn.execute(statement, params)
-        return tuple(result.keys()), [tuple(row) for row in result]
+        keys = tuple(str(key) for key in result.keys())  # noqa: SIM118 (a Result, not a dict)
+        return keys, [tuple(row) for row in result]
     prepared = _prepare(statement, conn.dialect)
     given = {**prepared.defaults, **params}
     values = [
@@ -265,11 +340,12 @@ def fetch_rows(conn: Connection, statement: Select[Any], params: dict[str, Any])
         fetched = driver.execute(prepared.sql, values).fetchall()
     except sqlite3.Error as exc:
         raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error) from exc
-    if prepared.results:
+    results = prepared.json_results if for_json else prepared.results
+    if results:
         converted = []
         for row in fetched:
             cells = list(row)
-            for index, process in prepared.results:
+            for index, process in results:
                 cells[index] = process(cells[index])
             converted.append(tuple(cells))
         fetched = converted

@@ -5,16 +5,16 @@ order) and emits response models from ``services.api.models``. Each call is one 
 (``writes`` holds the upsert logic, ``queries`` the listing SQL); database failures surface
 as the store's own errors: ``StoreUnavailable`` when retrying later may help, ``StoreError``
 otherwise. Reads are plain functions of a synchronous connection: on SQLite the whole read
-runs as one call into a reader thread (``SqliteReader``), on PostgreSQL through asyncpg.
+runs as one call through ``SqliteReader``, on PostgreSQL through asyncpg.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, RowMapping, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,7 +26,6 @@ from services.api.store import queries, rows, writes
 from services.api.store.cursor import CursorKind, cut_page, decode_cursor
 from services.api.store.engine import (
     WRITER_OPTION,
-    Rows,
     SqliteReader,
     create_engine,
     fetch_rows,
@@ -197,15 +196,50 @@ class Store:
         async with self._transaction(write=True) as conn:
             await writes.upsert_feed_status(conn, status, _now())
 
-    async def _page(
-        self, kind: CursorKind, listing: queries.Listing, size: int
-    ) -> tuple[Rows, str | None]:
-        """Run ``listing`` (built for ``size + 1`` rows); return the page and its cursor."""
-        keys, fetched = await self._read(
-            lambda conn: fetch_rows(conn, listing.statement, listing.params)
+    async def _page_json(
+        self,
+        kind: CursorKind,
+        listing: queries.Listing,
+        size: int,
+        render: Callable[[Sequence[str], Sequence[Sequence[Any]], str | None], bytes],
+    ) -> bytes:
+        """Run ``listing`` (built for ``size + 1`` rows) and return its page as JSON. The
+        rows become JSON in the same call that reads them."""
+
+        def work(conn: Connection) -> bytes:
+            keys, fetched = fetch_rows(conn, listing.statement, listing.params, for_json=True)
+            page, next_cursor = cut_page(kind, keys, fetched, size)
+            return render(keys, page, next_cursor)
+
+        return await self._read(work)
+
+    async def list_items_json(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        feed: str | None = None,
+        entity: str | None = None,
+        has_claims: bool | None = None,
+        q: str | None = None,
+    ) -> bytes:
+        """``list_items``' page as ``Page[ItemSummary]`` JSON, built without the models (the
+        HTTP API's path)."""
+        size = _page_size(limit)
+        query = queries.items_page(
+            self._dialect,
+            position=None if cursor is None else decode_cursor("items", cursor),
+            limit=size + 1,
+            since=_aware(since, "since"),
+            until=_aware(until, "until"),
+            feed=feed,
+            entity=entity,
+            has_claims=has_claims,
+            q=q,
         )
-        page, next_cursor = cut_page(kind, keys, fetched, size)
-        return (keys, page), next_cursor
+        return await self._page_json("items", query, size, rows.items_page_json)
 
     async def list_items(
         self,
@@ -224,20 +258,17 @@ class Store:
         ``entity`` = an entity's canonical id or text, case-insensitively; ``q`` = every word
         in the title or text (stemmed). Following ``next_cursor`` yields each item once.
         Raises ``InvalidCursor`` for a cursor not issued by ``list_items``."""
-        size = _page_size(limit)
-        query = queries.items_page(
-            self._dialect,
-            position=None if cursor is None else decode_cursor("items", cursor),
-            limit=size + 1,
-            since=_aware(since, "since"),
-            until=_aware(until, "until"),
+        page = await self.list_items_json(
+            limit=limit,
+            cursor=cursor,
+            since=since,
+            until=until,
             feed=feed,
             entity=entity,
             has_claims=has_claims,
             q=q,
         )
-        (keys, page), next_cursor = await self._page("items", query, size)
-        return rows.items_page(keys, page, next_cursor)
+        return Page[ItemSummary].model_validate_json(page)
 
     async def get_item(self, item_id: str) -> ItemDetail | None:
         """Return the item with its entities and claims (in text order), or None if unknown."""
@@ -253,6 +284,33 @@ class Store:
             return rows.item_detail(item, found_entities, found_claims)
 
         return await self._read(fetch)
+
+    async def list_claims_json(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        actor: str | None = None,
+        claimant: str | None = None,
+        movement: str | None = None,
+        polarity: str | None = None,
+        location: str | None = None,
+        since: datetime | None = None,
+    ) -> bytes:
+        """``list_claims``' page as ``Page[ClaimOut]`` JSON, built without the models (the
+        HTTP API's path)."""
+        size = _page_size(limit)
+        query = queries.claims_page(
+            position=None if cursor is None else decode_cursor("claims", cursor),
+            limit=size + 1,
+            actor=actor,
+            claimant=claimant,
+            movement=movement,
+            polarity=polarity,
+            location=location,
+            since=_aware(since, "since"),
+        )
+        return await self._page_json("claims", query, size, rows.claims_page_json)
 
     async def list_claims(
         self,
@@ -270,19 +328,17 @@ class Store:
         ``actor``/``claimant``/``location`` = canonical id ("RUS") or text, case-insensitively;
         ``movement``/``polarity`` = short name ("advance", "denied"); published_at >= ``since``.
         Raises ``InvalidCursor`` for a cursor not issued by ``list_claims``."""
-        size = _page_size(limit)
-        query = queries.claims_page(
-            position=None if cursor is None else decode_cursor("claims", cursor),
-            limit=size + 1,
+        page = await self.list_claims_json(
+            limit=limit,
+            cursor=cursor,
             actor=actor,
             claimant=claimant,
             movement=movement,
             polarity=polarity,
             location=location,
-            since=_aware(since, "since"),
+            since=since,
         )
-        (keys, page), next_cursor = await self._page("claims", query, size)
-        return rows.claims_page(keys, page, next_cursor)
+        return Page[ClaimOut].model_validate_json(page)
 
     async def get_claim(self, claim_id: str) -> ClaimOut | None:
         """Return the claim, or None if unknown."""

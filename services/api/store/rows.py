@@ -2,7 +2,7 @@
 
 Consumes protobuf ``EnrichedItem`` / ``FeedStatus`` messages and emits plain dicts keyed by
 column name, ready for ``insert().values``; consumes result rows and emits the pydantic models
-of ``services.api.models``. Empty protobuf strings become NULL, so "unknown" is one value in
+of ``services.api.models``, or for the listings their JSON directly (the same bytes). Empty protobuf strings become NULL, so "unknown" is one value in
 SQL and ``null`` in JSON; enum numbers become short lower-case names.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -32,14 +33,13 @@ from services.api.models import (
     FeedOut,
     ItemDetail,
     ItemSummary,
-    Page,
 )
 from services.api.store.errors import InvalidMessage
 
 __all__ = [
     "claim_out",
     "claim_row",
-    "claims_page",
+    "claims_page_json",
     "entity_rows",
     "enum_name",
     "feed_out",
@@ -47,7 +47,7 @@ __all__ = [
     "item_detail",
     "item_row",
     "item_summary",
-    "items_page",
+    "items_page_json",
 ]
 
 Row = Mapping[Any, Any]
@@ -243,21 +243,25 @@ def claim_out(row: Row) -> ClaimOut:
     return ClaimOut.model_validate(_claim_fields(row))
 
 
-def claims_page(
+def _page_json(found: list[dict[str, Any]], next_cursor: str | None) -> bytes:
+    return orjson.dumps({"items": found, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
+
+
+def claims_page_json(
     keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
-) -> Page[ClaimOut]:
-    """Return the page of the ``claims`` rows ``rows`` (cells named by ``keys``)."""
+) -> bytes:
+    """Return the ``Page[ClaimOut]`` JSON of the ``claims`` rows ``rows`` (cells named by
+    ``keys``): the bytes ``model_dump_json`` would give, without building the models."""
     found = [_claim_fields(dict(zip(keys, row, strict=True))) for row in rows]
-    return Page[ClaimOut].model_validate({"items": found, "next_cursor": next_cursor})
+    return _page_json(found, next_cursor)
 
 
-def items_page(
+def items_page_json(
     keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
-) -> Page[ItemSummary]:
-    """Return the page of item summary rows ``rows`` (cells named by ``keys``, which must
-    name every ``ItemSummary`` field)."""
-    found = [dict(zip(keys, row, strict=True)) for row in rows]
-    return Page[ItemSummary].model_validate({"items": found, "next_cursor": next_cursor})
+) -> bytes:
+    """Return the ``Page[ItemSummary]`` JSON of the item rows ``rows``, whose cells ``keys``
+    names, in ``ItemSummary``'s field order: the bytes ``model_dump_json`` would give."""
+    return _page_json([dict(zip(keys, row, strict=True)) for row in rows], next_cursor)
 
 
 _SUMMARY_FIELDS = tuple(ItemSummary.model_fields)
