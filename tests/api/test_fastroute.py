@@ -82,7 +82,8 @@ def test_reads_need_a_key_when_configured() -> None:
     with TestClient(app) as client:
         assert client.get("/x").status_code == 401
         assert client.get("/x", headers={"Authorization": "Bearer nope"}).status_code == 403
-        assert client.get("/x", headers={"Authorization": "Bearer key-one-0123456789abcdef"}).status_code == 200
+        key = {"Authorization": "Bearer key-one-0123456789abcdef"}
+        assert client.get("/x", headers=key).status_code == 200
 
 
 async def _with_dependency(request: Request, _: Annotated[None, Depends(lambda: None)]) -> Response:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from proto import ClaimStatus, FeedState, LocationRelation, Movement, Polarity
 from services.api import models
 from services.api.store import InvalidCursor, decode_cursor, encode_cursor
-from services.api.store.cursor import Position
+from services.api.store.cursor import Position, merge_newest
 from services.api.store.engine import parse_url
 from services.api.store.queries import search_terms
 from services.api.store.rows import enum_name
@@ -135,3 +135,18 @@ def test_response_models_document_every_field_and_validate_their_example(
     assert undocumented == []
     [example] = schema["examples"]
     model.model_validate(example)  # the example OpenAPI shows is a valid response
+
+
+def test_merge_newest_orders_by_time_then_id_and_drops_repeats() -> None:
+    keys = ("claim_id", "published_at")
+    half_a = [("c-9", "2026-01-01T00:00:30Z"), ("c-1", "2026-01-01T00:00:10Z")]
+    half_b = [
+        ("c-5", "2026-01-01T00:00:30.250000Z"),  # after :30 although "." sorts before "Z"
+        ("c-9", "2026-01-01T00:00:30Z"),
+        ("c-2", "2026-01-01T00:00:10Z"),
+    ]
+    merged_keys, rows = merge_newest("claims", [(keys, half_a), (keys, half_b)], 3)
+    assert merged_keys == keys
+    assert [r[0] for r in rows] == ["c-5", "c-9", "c-2"]
+    _, everything = merge_newest("claims", [(keys, half_a), (keys, half_b)], 10)
+    assert [r[0] for r in everything] == ["c-5", "c-9", "c-2", "c-1"]

@@ -22,7 +22,14 @@ from typing import Any, Literal
 
 from services.api.store.errors import InvalidCursor
 
-__all__ = ["CursorKind", "Position", "cut_page", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "CursorKind",
+    "Position",
+    "cut_page",
+    "decode_cursor",
+    "encode_cursor",
+    "merge_newest",
+]
 
 CursorKind = Literal["items", "claims"]
 _VERSION = 1
@@ -108,3 +115,33 @@ def cut_page(
         published_at = datetime.fromisoformat(published_at)
     position = Position(published_at=published_at, row_id=last[keys.index(_ROW_ID[kind])])
     return rows[:size], encode_cursor(kind, position)
+
+
+def _time_key(value: datetime | str) -> datetime | str:
+    # RFC 3339 text as the JSON path reads it ("...:30Z", "...:30.250000Z") sorts by time
+    # once every value has its six fraction digits.
+    if isinstance(value, str) and value[19] != ".":
+        return f"{value[:19]}.000000Z"
+    return value
+
+
+def merge_newest(
+    kind: CursorKind,
+    results: Sequence[tuple[Sequence[str], Sequence[Sequence[Any]]]],
+    size: int,
+) -> tuple[Sequence[str], Sequence[Sequence[Any]]]:
+    """Return the newest ``size`` distinct rows of ``results`` (each ``(keys, rows)`` with
+    the same keys and its rows newest first), newest first: listing order, ``(published_at,
+    row id)`` descending. A row in several results is kept once."""
+    keys = results[0][0]
+    t, i = keys.index("published_at"), keys.index(_ROW_ID[kind])
+    seen: set[Any] = set()
+    merged: list[Sequence[Any]] = []
+    everything = [row for _, rows in results for row in rows]
+    for row in sorted(everything, key=lambda r: (_time_key(r[t]), r[i]), reverse=True):
+        if row[i] not in seen:
+            seen.add(row[i])
+            merged.append(row)
+            if len(merged) == size:
+                break
+    return keys, merged

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from proto import EnrichedItem, FeedStatus
 from services.api.models import ClaimOut, FeedOut, ItemDetail, ItemSummary, Page
 from services.api.store import queries, rows, writes
-from services.api.store.cursor import CursorKind, cut_page, decode_cursor
+from services.api.store.cursor import CursorKind, cut_page, decode_cursor, merge_newest
 from services.api.store.engine import (
     WRITER_OPTION,
     SqliteReader,
@@ -207,7 +207,17 @@ class Store:
         rows become JSON in the same call that reads them."""
 
         def work(conn: Connection) -> bytes:
-            keys, fetched = fetch_rows(conn, listing.statement, listing.params, for_json=True)
+            if listing.parts:
+                keys, fetched = merge_newest(
+                    kind,
+                    [
+                        fetch_rows(conn, part, listing.params, for_json=True)
+                        for part in listing.parts
+                    ],
+                    size + 1,
+                )
+            else:
+                keys, fetched = fetch_rows(conn, listing.statement, listing.params, for_json=True)
             page, next_cursor = cut_page(kind, keys, fetched, size)
             return render(keys, page, next_cursor)
 
