@@ -128,6 +128,10 @@ async def test_alert_and_cluster_detail(api: tuple[str, Store]) -> None:
         bad = await client.get(f"{base}/v1/alerts", params={"cursor": "x.y"})
         assert bad.status_code == 422
         assert bad.json()["error"]["field"] == "cursor"
+        # Beyond what the database's 64-bit integers hold: a 422, not a 500.
+        huge = await client.get(f"{base}/v1/alerts", params={"min_sources": 10**30})
+        assert huge.status_code == 422
+        assert huge.json()["error"]["field"] == "min_sources"
         assert (await client.get(f"{base}/v1/alerts/nope")).status_code == 404
 
 

@@ -83,7 +83,8 @@ async def list_alerts(
         datetime | None, Query(description="Only alerts raised at or after (ISO 8601; UTC).")
     ] = None,
     min_sources: Annotated[
-        int | None, Query(ge=1, description="Only alerts with this many independent sources.")
+        int | None,
+        Query(ge=1, le=10_000, description="Only alerts with this many independent sources."),
     ] = None,
 ) -> Page[AlertOut]:
     """Alerts newest first; each carries the webhook `data` object as it was when raised.
@@ -123,7 +124,8 @@ async def stream_alerts(
         str | None, Header(alias="Last-Event-ID", description="Resume after this seq.")
     ] = None,
     last_event_id: Annotated[
-        int | None, Query(ge=0, description="Resume after this seq (0: replay everything).")
+        int | None,
+        Query(ge=0, le=2**63 - 1, description="Resume after this seq (0: replay everything)."),
     ] = None,
 ) -> StreamingResponse:
     """`id:` is the alert's seq, `event:` its type, `data:` the alert JSON. Without a resume
@@ -132,6 +134,8 @@ async def stream_alerts(
     if resume is None and last_event_id_header:
         try:
             resume = max(0, int(last_event_id_header))
+            if resume > 2**63 - 1:
+                raise ValueError("out of range")
         except ValueError as exc:
             raise HTTPException(422, "Last-Event-ID must be an alert seq (integer)") from exc
     events = sse_events(
