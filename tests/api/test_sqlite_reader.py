@@ -79,3 +79,15 @@ async def test_errors_other_than_the_budget_propagate(reader: SqliteReader) -> N
         assert reader.thread_runs == 0
     finally:
         await reader.aclose()
+
+
+async def test_a_shape_that_overran_goes_to_a_thread_next_time(reader: SqliteReader) -> None:
+    try:
+        assert await reader.run(_scalar(SLOW), shape="count") == 3_000_000
+        assert await reader.run(_scalar("SELECT 2"), shape="count") == 2
+        # Tried inline once (interrupted), then straight to a thread: no second try inline.
+        assert (reader.inline_runs, reader.thread_runs) == (0, 2)
+        assert await reader.run(_scalar("SELECT 3"), shape="other") == 3
+        assert reader.inline_runs == 1
+    finally:
+        await reader.aclose()

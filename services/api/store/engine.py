@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +46,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 # them run beside each other and beside the writer.
 SQLITE_READ_THREADS = 2
 SQLITE_INLINE_BUDGET_S = 0.002
+SQLITE_SLOW_SHAPE_RUNS = 100
+_SLOW_SHAPES_MAX = 1024
 _T = TypeVar("_T")
 # Execution option marking a connection whose transactions write (see _sqlite_on_begin).
 WRITER_OPTION = "wirewatch_writer"
@@ -181,14 +183,18 @@ class SqliteReader:
         self._budget = inline_budget_s
         self._deadline = 0.0
         self._inline: Connection | None = None
+        self._slow: dict[Hashable, int] = {}
         self._closed = False
         self.inline_runs = 0
         self.thread_runs = 0
 
-    async def run(self, work: Callable[[Connection], _T]) -> _T:
+    async def run(self, work: Callable[[Connection], _T], shape: Hashable | None = None) -> _T:
         """Return ``work(connection)`` run in one read transaction: on this thread within
-        the time budget, else on a worker thread."""
-        if self._budget > 0:
+        the time budget, else on a worker thread. ``shape`` names the kind of read (e.g. its
+        statement): once a read of a shape overran the budget, the next
+        ``SQLITE_SLOW_SHAPE_RUNS`` of that shape go straight to a thread instead of being
+        tried, and interrupted, again."""
+        if self._budget > 0 and not self._known_slow(shape):
             conn = self._inline_connection()
             self._deadline = time.perf_counter() + self._budget
             try:
@@ -197,12 +203,22 @@ class SqliteReader:
             except DBAPIError as exc:
                 if not _interrupted(exc):
                     raise
+                if shape is not None:
+                    if len(self._slow) >= _SLOW_SHAPES_MAX:
+                        self._slow.clear()
+                    self._slow[shape] = SQLITE_SLOW_SHAPE_RUNS
             else:
                 self.inline_runs += 1
                 return result
         self.thread_runs += 1
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._run, work)
+
+    def _known_slow(self, shape: Hashable | None) -> bool:
+        left = self._slow.get(shape, 0) if shape is not None else 0
+        if left:
+            self._slow[shape] = left - 1
+        return left > 0
 
     def _inline_connection(self) -> Connection:
         if self._inline is None:

@@ -10,7 +10,7 @@ runs as one call through ``SqliteReader``, on PostgreSQL through asyncpg.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -155,16 +155,16 @@ class Store:
         finally:
             await conn.close()
 
-    async def _read(self, work: Callable[[Connection], _T]) -> _T:
+    async def _read(self, work: Callable[[Connection], _T], shape: Hashable | None = None) -> _T:
         """Return ``work(connection)`` run in one read transaction, errors wrapped as in
-        ``transaction``."""
+        ``transaction``; ``shape`` names the kind of read (see ``SqliteReader.run``)."""
         if self._reader is None:
             async with self._transaction() as conn:
                 return await conn.run_sync(work)
         if self._closed:
             raise StoreError("the store is closed")
         try:
-            return await self._reader.run(work)
+            return await self._reader.run(work, shape)
         except (OSError, SQLAlchemyError) as exc:
             raise _wrapped(exc) from exc
 
@@ -221,7 +221,7 @@ class Store:
             page, next_cursor = cut_page(kind, keys, fetched, size)
             return render(keys, page, next_cursor)
 
-        return await self._read(work)
+        return await self._read(work, listing.statement)
 
     async def list_items_json(
         self,
