@@ -108,8 +108,10 @@ def make_consumer(
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,
         session_timeout_ms=int(settings.kafka_session_timeout_s * 1000),
-        # The embedded broker waits the whole rebalance timeout for a member that died instead
-        # of dropping it when its session expires; a short one bounds how long partitions stall.
+        # The embedded broker (Tansu 0.6) ignores the rebalance timeout: it holds every
+        # JoinGroup for half the session timeout and drops a dead member only when its
+        # session expires, so partitions move about 1.5 x the session timeout + 1 s after a
+        # consumer dies. Apache Kafka honours both settings.
         rebalance_timeout_ms=int(settings.kafka_rebalance_timeout_s * 1000),
         heartbeat_interval_ms=1000,
         fetch_max_wait_ms=100,

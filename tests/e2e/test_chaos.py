@@ -168,9 +168,9 @@ async def _wait_resumed(procs: list[Proc], since: float, report: Report) -> None
     (read from the consumers' own assignment logs; the figures are reported).
 
     The bound is twice the session timeout + 5 s, not the session timeout + 5 s that Apache
-    Kafka reaches: the embedded broker does not drop a member whose session expired but waits
-    for it to rejoin (about 5 s, whatever rebalance timeout is asked), and a restarted member
-    rejoining meanwhile starts that wait again."""
+    Kafka reaches: the embedded broker drops a dead member only when its session expires and
+    holds every JoinGroup for half the session timeout, whatever rebalance timeout is asked,
+    and a member restarted before the expiry makes that two rebalances."""
     deadline = since + 2 * SESSION_TIMEOUT_S + 5
     while True:
         latest = _assignments_since(procs, since)
