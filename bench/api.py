@@ -89,7 +89,7 @@ def _seed(path: Path, count: int) -> None:
     full-text index is filled by its triggers as in production."""
     from sqlalchemy import create_engine
 
-    from services.api.store import upgrade_sync
+    from services.api.store import sortkey, upgrade_sync
     from services.api.store.rows import claim_row, entity_rows, item_row
     from services.api.store.schema import claims, entities, items
 
@@ -100,13 +100,16 @@ def _seed(path: Path, count: int) -> None:
     with engine.begin() as conn:
         for start in range(0, count, 5000):
             batch = [_message(i, texts, t0) for i in range(start, min(count, start + 5000))]
-            conn.execute(items.insert(), [item_row(m, t0) for m in batch])
+            item_rows = [item_row(m, t0) for m in batch]
+            for row in item_rows:  # the writer's listing key: each bench item has its own ms
+                row["id"] = sortkey.listing_key(sortkey.floor_ms(row["published_at"]), 0)
+            conn.execute(items.insert(), item_rows)
             conn.execute(entities.insert(), [r for m in batch for r in entity_rows(m)])
             conn.execute(
                 claims.insert(),
                 [
-                    claim_row(c, m.item.item_id, m.item.published_at.ToDatetime(tzinfo=UTC), t0)
-                    for m in batch
+                    claim_row(c, row["item_id"], row["published_at"], t0)
+                    for m, row in zip(batch, item_rows, strict=True)
                     for c in m.claims
                 ],
             )

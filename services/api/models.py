@@ -201,7 +201,9 @@ class ItemSummary(BaseModel):
     url: str | None = Field(description="Link to the article.")
     title: str = Field(description="Headline.")
     language: str | None = Field(description="BCP 47 language tag when stated, else null.")
-    published_at: datetime = Field(description="Publication time (UTC); listings sort by it.")
+    published_at: datetime = Field(
+        description="Publication time (UTC, to the millisecond); listings sort by it."
+    )
     published_at_estimated: bool = Field(
         description="True when the feed gave no date and published_at is the fetch time."
     )

@@ -85,7 +85,9 @@ async def list_items(
         str | None, Query(min_length=1, max_length=200, description="Full-text search.")
     ] = None,
 ) -> Response:
-    """Items newest first. Follow `next_cursor` to page through everything exactly once."""
+    """Items newest first by publication time (to the millisecond; of items published in the
+    same millisecond, the later arrival first). Follow `next_cursor` to page through
+    everything exactly once; a search (`q`) lists its hits in the same order."""
     store: Store = request.app.state.store
     page = await store.list_items_json(
         limit=limit,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import typing
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from proto import ClaimStatus, FeedState, LocationRelation, Movement, Polarity
 from services.api import models
 from services.api.store import InvalidCursor, decode_cursor, encode_cursor
+from services.api.store import cursor as cursor_module
 from services.api.store.cursor import Position, merge_newest
 from services.api.store.engine import parse_url
 from services.api.store.queries import search_terms
@@ -25,9 +27,39 @@ from services.api.store.rows import enum_name
         pytest.param(datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=1))), id="offset"),
     ],
 )
-def test_cursor_round_trips_the_position(published_at: datetime) -> None:
-    position = Position(published_at=published_at, row_id="item/ü 1")
-    assert decode_cursor("items", encode_cursor("items", position)) == position
+def test_claims_cursor_round_trips_the_position(published_at: datetime) -> None:
+    position = Position(published_at=published_at, row_id="claim/ü 1")
+    assert decode_cursor("claims", encode_cursor("claims", position)) == position
+
+
+@pytest.mark.parametrize("key", [0, 1, -(2**63), 2**63 - 1, 1_790_000_000_000 << 20])
+def test_items_cursor_round_trips_the_listing_key(key: int) -> None:
+    assert decode_cursor("items", encode_cursor("items", key)) == key
+
+
+@pytest.mark.parametrize("key", [2**63, -(2**63) - 1, True, "12"])
+def test_items_cursor_refuses_what_is_not_a_listing_key(key: object) -> None:
+    with pytest.raises(ValueError, match="not a position"):
+        encode_cursor("items", key)  # type: ignore[call-overload]
+
+
+def _forged(content: dict[str, object]) -> str:
+    """A cursor with a valid checksum around ``content``: what an earlier release issued."""
+    payload = json.dumps(content, separators=(",", ":"), sort_keys=True).encode()
+    checksum = cursor_module._checksum(payload)
+    return f"{cursor_module._b64encode(payload)}.{cursor_module._b64encode(checksum)}"
+
+
+def test_an_items_cursor_from_before_listing_keys_asks_to_start_again() -> None:
+    old = _forged({"v": 1, "k": "items", "t": "2026-01-01T00:00:00+00:00", "i": "item-1"})
+    with pytest.raises(InvalidCursor, match="earlier version"):
+        decode_cursor("items", old)
+
+
+@pytest.mark.parametrize("row_id", ["12", 1.5, True, None, 2**63])
+def test_an_items_cursor_whose_key_is_not_an_integer_is_malformed(row_id: object) -> None:
+    with pytest.raises(InvalidCursor, match="malformed"):
+        decode_cursor("items", _forged({"v": 2, "k": "items", "i": row_id}))
 
 
 def test_cursor_is_url_safe_text() -> None:
@@ -37,13 +69,16 @@ def test_cursor_is_url_safe_text() -> None:
 
 def test_cursor_refuses_naive_timestamps() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        encode_cursor("items", Position(datetime(2026, 1, 1), "x"))
+        encode_cursor("claims", Position(datetime(2026, 1, 1), "x"))
 
 
 def test_cursor_kind_mismatch_is_an_invalid_cursor() -> None:
-    cursor = encode_cursor("items", Position(datetime(2026, 1, 1, tzinfo=UTC), "x"))
+    cursor = encode_cursor("items", 42)
     with pytest.raises(InvalidCursor, match="'items' listing"):
         decode_cursor("claims", cursor)
+    claims_cursor = encode_cursor("claims", Position(datetime(2026, 1, 1, tzinfo=UTC), "x"))
+    with pytest.raises(InvalidCursor, match="'claims' listing"):
+        decode_cursor("items", claims_cursor)
 
 
 @pytest.mark.parametrize(

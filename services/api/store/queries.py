@@ -3,11 +3,13 @@
 Consumes listing parameters (already validated types) and emits ``Listing``s: a SQLAlchemy
 ``Select`` plus the values of its bind parameters. The statement depends only on which
 filters are given (its shape), so it is built once per shape and reused, and its compiled
-form with it; the repository executes it. Listings are newest first by ``(published_at, id)``
-and page by keyset ("rows strictly before the last one served"), so rows inserted while a
-client pages never shift, repeat or hide the rows it has yet to see. Full-text search means
-"every word of q, stemmed" on both dialects: FTS5 MATCH with each word quoted on SQLite,
-``plainto_tsquery`` on PostgreSQL. Queries are shaped for the indexes of migration 0004.
+form with it; the repository executes it. Listings are newest first, items by their listing
+key (``items.id``, see ``sortkey``), claims by ``(published_at, claim_id)``, and page by
+keyset ("rows strictly before the last one served"), so rows inserted while a client pages
+never shift, repeat or hide the rows it has yet to see. Full-text search means "every word
+of q, stemmed" on both dialects: FTS5 MATCH with each word quoted on SQLite,
+``plainto_tsquery`` on PostgreSQL. Queries are shaped for the indexes of migrations 0004
+and 0005.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     Integer,
@@ -37,6 +40,7 @@ from sqlalchemy import (
     union,
 )
 
+from services.api.store import sortkey
 from services.api.store.cursor import Position
 from services.api.store.schema import (
     PG_SEARCH_DOCUMENT,
@@ -122,56 +126,59 @@ def _fts_value(dialect: str, terms: list[str]) -> str:
     return " ".join(f'"{term}"' for term in terms)
 
 
+# How a time bound is applied: as a range of listing keys (exact within the keyed span, see
+# sortkey) or, outside that span, on published_at itself.
+_Bound = Literal["key", "time"] | None
+
+
+def _key_bounds(
+    key: ColumnElement[int], paged: bool, since: _Bound, until: _Bound
+) -> list[ColumnElement[bool]]:
+    bounds = [key < _bind("after_key", BigInteger())] if paged else []
+    if since == "key":
+        bounds.append(key >= _bind("since_key", BigInteger()))
+    if until == "key":
+        bounds.append(key < _bind("until_key", BigInteger()))
+    return bounds
+
+
 @cache  # bounded: one entry per shape, a few hundred at most
 def _items_statement(
     dialect: str,
     paged: bool,
-    since: bool,
-    until: bool,
+    since: _Bound,
+    until: _Bound,
     feed: bool,
     entity: bool,
     has_claims: bool | None,
     search: bool | None,
 ) -> Select[Any]:
-    """The items query of one shape; ``search`` is None without q, False for a q of no words."""
-    keyset = (items.c.published_at, items.c.item_id)
-    order = (items.c.published_at.desc(), items.c.item_id.desc())
-    conditions: list[ColumnElement[bool]] = [_after(keyset)] if paged else []
-    if since:
-        conditions.append(items.c.published_at >= _bind("since", UtcDateTime()))
-    if until:
-        conditions.append(items.c.published_at < _bind("until", UtcDateTime()))
-    if search and dialect == "sqlite" and not (feed or entity or has_claims is not None):
-        # The hits' sort keys come from a covering index instead of each hit's row, which
-        # SQLite reads through the whole text to reach published_at; then only the page's
-        # rows are read. INDEXED BY, because the planner prefers the rowid lookup (and
-        # SQLAlchemy's SQLite compiler renders no table hints).
-        hit = (
-            text(
-                "SELECT id, published_at, item_id FROM items "
-                "INDEXED BY ix_items_id_published_at_item_id"
-            )
-            .columns(id=Integer(), published_at=UtcDateTime(), item_id=String())
-            .subquery("hit")
-        ).c
-        hit_conditions: list[ColumnElement[bool]] = [hit.id.in_(_fts_hits())]
-        if paged:
-            hit_conditions.append(_after((hit.published_at, hit.item_id)))
-        if since:
-            hit_conditions.append(hit.published_at >= _bind("since", UtcDateTime()))
-        if until:
-            hit_conditions.append(hit.published_at < _bind("until", UtcDateTime()))
+    """The items query of one shape; ``search`` is None without q, False for a q of no words.
+    Newest first is ``id`` (the listing key) descending."""
+    listed = select(items.c.id, *(items.c[name] for name in _SUMMARY_COLUMNS))
+    newest_first = items.c.id.desc()
+    page_size = _bind("page_size", Integer())
+    if (
+        search
+        and dialect == "sqlite"
+        and not (feed or entity or has_claims is not None)
+        and "time" not in (since, until)
+    ):
+        # The FTS5 rowid is the listing key: the page is the first page_size matching rowids
+        # read newest first, so the search stops after one page instead of ranking every hit.
+        rowid: ColumnElement[int] = literal_column("rowid")
         page = (
-            select(hit.id)
-            .where(*hit_conditions)
-            .order_by(hit.published_at.desc(), hit.item_id.desc())
-            .limit(_bind("page_size", Integer()))
+            _fts_hits()
+            .where(*_key_bounds(rowid, paged, since, until))
+            .order_by(rowid.desc())
+            .limit(page_size)
         )
-        return (
-            select(*(items.c[name] for name in _SUMMARY_COLUMNS))
-            .where(items.c.id.in_(page))
-            .order_by(*order)
-        )
+        return listed.where(items.c.id.in_(page)).order_by(newest_first)
+    conditions = _key_bounds(items.c.id, paged, since, until)
+    if since == "time":
+        conditions.append(items.c.published_at >= _bind("since", UtcDateTime()))
+    if until == "time":
+        conditions.append(items.c.published_at < _bind("until", UtcDateTime()))
     if feed:
         conditions.append(items.c.feed_url == _bind("feed"))
     if entity:
@@ -183,18 +190,13 @@ def _items_statement(
         conditions.append(items.c.claims_count > 0 if has_claims else items.c.claims_count == 0)
     if search is not None:
         conditions.append(_fulltext(dialect) if search else false())
-    return (
-        select(*(items.c[name] for name in _SUMMARY_COLUMNS))
-        .where(and_(true(), *conditions))
-        .order_by(*order)
-        .limit(_bind("page_size", Integer()))
-    )
+    return listed.where(and_(true(), *conditions)).order_by(newest_first).limit(page_size)
 
 
 def items_page(
     dialect: str,
     *,
-    position: Position | None,
+    position: int | None,
     limit: int,
     since: datetime | None,
     until: datetime | None,
@@ -203,24 +205,36 @@ def items_page(
     has_claims: bool | None,
     q: str | None,
 ) -> Listing:
-    """Return the query for up to ``limit`` item summaries after ``position`` (from the top
-    without one), newest first, matching every given filter."""
+    """Return the query for up to ``limit`` item rows (``id``, the listing key, then the
+    summary's columns) after the item whose key is ``position`` (from the top without one),
+    newest first, matching every given filter."""
     terms = search_terms(q) if q is not None else []
+    params: dict[str, Any] = {"page_size": limit}
+    if position is not None:
+        params["after_key"] = position
+    shape: dict[str, _Bound] = {"since": None, "until": None}
+    for name, value, key in (
+        ("since", since, None if since is None else sortkey.key_from(since)),
+        ("until", until, None if until is None else sortkey.key_before(until)),
+    ):
+        if key is not None:
+            shape[name], params[f"{name}_key"] = "key", key
+        elif value is not None:
+            shape[name], params[name] = "time", value
     statement = _items_statement(
         dialect,
         position is not None,
-        since is not None,
-        until is not None,
+        shape["since"],
+        shape["until"],
         feed is not None,
         entity is not None,
         has_claims,
         None if q is None else bool(terms),
     )
-    params: dict[str, Any] = {"page_size": limit}
-    if position is not None:
-        params.update(after_t=position.published_at, after_id=position.row_id)
-    values = {"since": since, "until": until, "feed": feed, "entity": entity}
-    params.update((name, value) for name, value in values.items() if value is not None)
+    if feed is not None:
+        params["feed"] = feed
+    if entity is not None:
+        params["entity"] = entity
     if terms:
         params["fts_query"] = _fts_value(dialect, terms)
     return Listing(statement, params)

@@ -36,6 +36,7 @@ from services.api.models import (
     ItemDetail,
     ItemSummary,
 )
+from services.api.store import sortkey
 from services.api.store.errors import InvalidMessage
 
 __all__ = [
@@ -77,7 +78,8 @@ def _opt(value: str) -> str | None:
 
 
 def item_row(enriched: EnrichedItem, now: datetime) -> dict[str, Any]:
-    """Return the ``items`` row for ``enriched``; raise ``InvalidMessage`` without an item_id."""
+    """Return the ``items`` row for ``enriched``, without its listing key (``id``, which the
+    writer assigns); raise ``InvalidMessage`` without an item_id."""
     item = enriched.item
     if not item.item_id:
         raise InvalidMessage("EnrichedItem has no item.item_id")
@@ -93,7 +95,8 @@ def item_row(enriched: EnrichedItem, now: datetime) -> dict[str, Any]:
         # Entity and claim spans index the analysed text, so that is the text kept.
         "text": enriched.text or f"{item.title}\n\n{item.text}",
         "language": _opt(item.language),
-        "published_at": published_at or _ts(item, "fetched_at") or now,
+        # To the millisecond: the listing key (sortkey.py) orders items by that much.
+        "published_at": sortkey.truncate(published_at or _ts(item, "fetched_at") or now),
         "published_at_estimated": item.published_at_estimated or published_at is None,
         "fetched_at": _ts(item, "fetched_at"),
         "extracted_at": _ts(enriched, "extracted_at"),
@@ -321,8 +324,10 @@ def items_page_json(
     keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
 ) -> bytes:
     """Return the ``Page[ItemSummary]`` JSON of the item rows ``rows``, whose cells ``keys``
-    names, in ``ItemSummary``'s field order: the bytes ``model_dump_json`` would give."""
-    return _page_json([dict(zip(keys, row, strict=True)) for row in rows], next_cursor)
+    names, in ``ItemSummary``'s field order: the bytes ``model_dump_json`` would give. An
+    ``id`` cell (the listing key, which pages but is not shown) is left out."""
+    named = [(key, n) for n, key in enumerate(keys) if key != "id"]
+    return _page_json([{key: row[n] for key, n in named} for row in rows], next_cursor)
 
 
 _SUMMARY_FIELDS = tuple(ItemSummary.model_fields)

@@ -86,6 +86,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 # SQLite only aliases the rowid for a column declared exactly INTEGER PRIMARY KEY; the FTS5
 # external-content table needs that alias, because VACUUM may renumber an implicit rowid.
+# items.id is the item's listing key (sortkey.py): newest first is id descending.
 _ROWID = BigInteger().with_variant(Integer(), "sqlite")
 
 items = Table(
@@ -111,8 +112,7 @@ items = Table(
     Column("stored_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("item_id"),
-    Index(None, "published_at", "item_id"),
-    Index(None, "feed_url", "published_at"),
+    Index(None, "feed_url", "id"),
 )
 
 entities = Table(
@@ -192,8 +192,6 @@ for _party in ("actor", "claimant", "location"):
             claims.c.published_at,
             claims.c.claim_id,
         )
-# Full-text hits are rowids: this gives them their sort key without reading the item's row.
-Index("ix_items_id_published_at_item_id", items.c.id, items.c.published_at, items.c.item_id)
 
 feeds = Table(
     "feeds",

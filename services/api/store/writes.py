@@ -14,15 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, and_, delete, insert, or_, select
+from sqlalchemy import Table, and_, case, delete, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from proto import EnrichedItem, FeedStatus
-from services.api.store import rows
+from services.api.store import rows, sortkey
+from services.api.store.errors import InvalidMessage
 from services.api.store.schema import claims, entities, feeds, items
 
 __all__ = ["UpsertOutcome", "upsert_enriched", "upsert_feed_status"]
+
+# Two-key advisory locks (namespace, slot) live apart from the one-key locks used elsewhere.
+_PG_KEY_LOCK = 0x7769
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,28 @@ def _insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.I
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+async def _listing_key(conn: AsyncConnection, published_at: datetime) -> int:
+    """The next free listing key (``sortkey``) for an item published at ``published_at``:
+    one past the newest of its millisecond. The first statement of the write transaction
+    holds SQLite's write lock already; PostgreSQL writers of one millisecond take turns
+    under an advisory lock held until commit, so two never pick the same key."""
+    low, high = sortkey.bucket(published_at)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :slot)"),
+            {"namespace": _PG_KEY_LOCK, "slot": (low >> sortkey.TIE_BITS) % 2**31},
+        )
+    newest = (
+        await conn.execute(select(func.max(items.c.id)).where(items.c.id >= low, items.c.id < high))
+    ).scalar()
+    key = low if newest is None else newest + 1
+    if key >= high:
+        raise InvalidMessage(
+            f"more than {high - low} items published in the millisecond of {published_at}"
+        )
+    return key
 
 
 def _unique_claims(
@@ -68,13 +94,17 @@ async def upsert_enriched(
     claim_ids = [row["claim_id"] for row in claim_rows]
     item["claims_count"] = len(claim_rows)
 
+    item["id"] = await _listing_key(conn, item["published_at"])
     stmt = _insert(conn, items).values(item)
     new = stmt.excluded
+    changes: dict[str, Any] = {k: new[k] for k in item if k not in ("item_id", "stored_at")}
+    # A new version keeps its place in the listing unless its publication time moved.
+    changes["id"] = case((items.c.published_at == new.published_at, items.c.id), else_=new.id)
     stored = (
         await conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[items.c.item_id],
-                set_={k: new[k] for k in item if k not in ("item_id", "stored_at")},
+                set_=changes,
                 where=or_(
                     items.c.version < new.version,
                     and_(items.c.version == new.version, items.c.extracted_at < new.extracted_at),
