@@ -206,6 +206,8 @@ async def test_migration_renumbers_items_stored_before_listing_keys(store_url: s
             "c-late": minute,
             "c-early": T0,
         }
+        for shown in claims.items:  # docs rendered by migration 0006 from the renumbered rows
+            assert shown == await store.get_claim(shown.claim_id)
         await store.upsert_enriched(enriched("new", published_at=minute, claims=[claim("c-new")]))
         assert (await _keys(store))["new"] == sortkey.bucket(minute)[0] + 2
 

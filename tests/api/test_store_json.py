@@ -55,3 +55,28 @@ async def test_claim_pages_are_the_models_json(store: Store) -> None:
         assert raw == page.model_dump_json().encode()
     sized = await store.list_claims(limit=10)
     assert [c.size.max for c in sized.items if c.size] == [20000.5]
+
+
+async def test_listed_claims_are_their_rows_also_after_a_new_version(store: Store) -> None:
+    """A claim's stored listing doc says what its columns say (``get_claim``), and a new
+    version of its item rewrites it with the new evidence and the first ``created_at``."""
+    await _fill(store)
+    listed = (await store.list_claims(limit=50)).items
+    assert listed
+    for shown in listed:
+        assert shown == await store.get_claim(shown.claim_id)
+    first = await store.get_claim("c-5")
+    assert first is not None
+    newer = claim("c-5", actor=mention("Russian troops", "RUS", "Russia"), evidence="Troops left.")
+    await store.upsert_enriched(
+        enriched(
+            "item-5",
+            version=2,
+            published_at=T0 + timedelta(hours=5, microseconds=250_000),
+            claims=[newer],
+        )
+    )
+    (shown,) = [c for c in (await store.list_claims(limit=50)).items if c.claim_id == "c-5"]
+    assert shown == await store.get_claim("c-5")
+    assert shown.evidence == "Troops left."
+    assert shown.created_at == first.created_at

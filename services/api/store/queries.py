@@ -67,8 +67,8 @@ _SUMMARY_COLUMNS = (
     "claims_count",
 )
 _PARTIES = ("actor", "claimant", "location")
-# Every column a listed claim shows: updated_at would only cost a timestamp parse per row.
-_CLAIM_COLUMNS = tuple(column for column in claims.c if column.name != "updated_at")
+# A listed claim is its stored doc; the other two columns page and merge.
+_CLAIM_COLUMNS = (claims.c.published_at, claims.c.claim_id, claims.c.doc)
 
 
 @dataclass(frozen=True, slots=True)

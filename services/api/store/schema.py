@@ -174,6 +174,8 @@ claims = Table(
     Column("published_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The claim as the claims listing serves it (rows.claim_doc), written with the row.
+    Column("doc", Text),
     Index(None, "published_at", "claim_id"),
     Index(None, "item_id"),
     Index(None, "fingerprint"),

@@ -116,8 +116,12 @@ async def upsert_enriched(
         return UpsertOutcome(item_id=item_id, status="ignored")
     inserted = stored.stored_at == now  # an update keeps the first stored_at
 
-    known_query = select(claims.c.claim_id).where(claims.c.claim_id.in_(claim_ids))
-    known = set((await conn.execute(known_query)).scalars())
+    known_query = select(claims.c.claim_id, claims.c.created_at).where(
+        claims.c.claim_id.in_(claim_ids)
+    )
+    known = {row.claim_id: row.created_at for row in await conn.execute(known_query)}
+    for row in claim_rows:  # the listing's copy shows the first created_at, which stays
+        row["doc"] = rows.claim_doc({**row, "created_at": known.get(row["claim_id"], now)})
     if not inserted:
         await conn.execute(delete(entities).where(entities.c.item_id == item_id))
         await conn.execute(
