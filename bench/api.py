@@ -90,8 +90,8 @@ def _seed(path: Path, count: int) -> None:
     from sqlalchemy import create_engine
 
     from services.api.store import sortkey, upgrade_sync
-    from services.api.store.rows import claim_row, entity_rows, item_row
-    from services.api.store.schema import claims, entities, items
+    from services.api.store.rows import claim_doc, claim_row, entity_rows, item_doc, item_row
+    from services.api.store.schema import claims, entities, item_docs, items
 
     upgrade_sync(f"sqlite+aiosqlite:///{path}")
     texts = wire_items()
@@ -104,13 +104,18 @@ def _seed(path: Path, count: int) -> None:
             for row in item_rows:  # the writer's listing key: each bench item has its own ms
                 row["id"] = sortkey.listing_key(sortkey.floor_ms(row["published_at"]), 0)
             conn.execute(items.insert(), item_rows)
+            conn.execute(
+                item_docs.insert(),
+                [{"id": r["id"], "item_id": r["item_id"], "doc": item_doc(r)} for r in item_rows],
+            )
             conn.execute(entities.insert(), [r for m in batch for r in entity_rows(m)])
             conn.execute(
                 claims.insert(),
                 [
-                    claim_row(c, row["item_id"], row["published_at"], t0)
+                    {**claimed, "doc": claim_doc(claimed)}
                     for m, row in zip(batch, item_rows, strict=True)
                     for c in m.claims
+                    for claimed in [claim_row(c, row["item_id"], row["published_at"], t0)]
                 ],
             )
             print(f"  seeded {min(count, start + 5000)}/{count} items", file=sys.stderr)

@@ -48,24 +48,13 @@ from services.api.store.schema import (
     UtcDateTime,
     claims,
     entities,
+    item_docs,
     items,
 )
 
 __all__ = ["Listing", "claims_page", "item_filters", "items_page", "search_terms"]
 
 _WORD = re.compile(r"\w+")
-_SUMMARY_COLUMNS = (
-    "item_id",
-    "version",
-    "feed_url",
-    "feed_name",
-    "url",
-    "title",
-    "language",
-    "published_at",
-    "published_at_estimated",
-    "claims_count",
-)
 _PARTIES = ("actor", "claimant", "location")
 # A listed claim is its stored doc; the other two columns page and merge.
 _CLAIM_COLUMNS = (claims.c.published_at, claims.c.claim_id, claims.c.doc)
@@ -155,8 +144,7 @@ def _items_statement(
 ) -> Select[Any]:
     """The items query of one shape; ``search`` is None without q, False for a q of no words.
     Newest first is ``id`` (the listing key) descending."""
-    listed = select(items.c.id, *(items.c[name] for name in _SUMMARY_COLUMNS))
-    newest_first = items.c.id.desc()
+    docs = select(item_docs.c.id, item_docs.c.doc)
     page_size = _bind("page_size", Integer())
     if (
         search
@@ -173,7 +161,12 @@ def _items_statement(
             .order_by(rowid.desc())
             .limit(page_size)
         )
-        return listed.where(items.c.id.in_(page)).order_by(newest_first)
+        return docs.where(item_docs.c.id.in_(page)).order_by(item_docs.c.id.desc())
+    filtered = feed or entity or has_claims is not None or search is not None
+    if not filtered and "time" not in (since, until):
+        # Nothing to test but keys: the docs alone, in listing order.
+        bounds = _key_bounds(item_docs.c.id, paged, since, until)
+        return docs.where(*bounds).order_by(item_docs.c.id.desc()).limit(page_size)
     conditions = _key_bounds(items.c.id, paged, since, until)
     if since == "time":
         conditions.append(items.c.published_at >= _bind("since", UtcDateTime()))
@@ -190,7 +183,9 @@ def _items_statement(
         conditions.append(items.c.claims_count > 0 if has_claims else items.c.claims_count == 0)
     if search is not None:
         conditions.append(_fulltext(dialect) if search else false())
-    return listed.where(and_(true(), *conditions)).order_by(newest_first).limit(page_size)
+    matching = select(items.c.id).where(and_(true(), *conditions))
+    chosen = matching.order_by(items.c.id.desc()).limit(page_size).subquery()
+    return docs.join(chosen, chosen.c.id == item_docs.c.id).order_by(item_docs.c.id.desc())
 
 
 def items_page(
@@ -205,8 +200,8 @@ def items_page(
     has_claims: bool | None,
     q: str | None,
 ) -> Listing:
-    """Return the query for up to ``limit`` item rows (``id``, the listing key, then the
-    summary's columns) after the item whose key is ``position`` (from the top without one),
+    """Return the query for up to ``limit`` items' ``(id, doc)`` (listing key, stored
+    summary JSON) after the item whose key is ``position`` (from the top without one),
     newest first, matching every given filter."""
     terms = search_terms(q) if q is not None else []
     params: dict[str, Any] = {"page_size": limit}

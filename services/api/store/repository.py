@@ -249,7 +249,7 @@ class Store:
             has_claims=has_claims,
             q=q,
         )
-        return await self._page_json("items", query, size, rows.items_page_json)
+        return await self._page_json("items", query, size, rows.docs_page_json)
 
     async def list_items(
         self,
@@ -320,7 +320,7 @@ class Store:
             location=location,
             since=_aware(since, "since"),
         )
-        return await self._page_json("claims", query, size, rows.claims_page_json)
+        return await self._page_json("claims", query, size, rows.docs_page_json)
 
     async def list_claims(
         self,

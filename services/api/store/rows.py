@@ -39,17 +39,18 @@ from services.api.store import sortkey
 from services.api.store.errors import InvalidMessage
 
 __all__ = [
+    "claim_doc",
     "claim_out",
     "claim_row",
-    "claims_page_json",
+    "docs_page_json",
     "entity_rows",
     "enum_name",
     "feed_out",
     "feed_row",
     "item_detail",
+    "item_doc",
     "item_row",
     "item_summary",
-    "items_page_json",
 ]
 
 Row = Mapping[Any, Any]
@@ -255,32 +256,26 @@ def claim_doc(row: Row) -> str:
     return orjson.dumps(_claim_fields(row), option=orjson.OPT_UTC_Z).decode()
 
 
-def _page_json(found: list[dict[str, Any]], next_cursor: str | None) -> bytes:
-    return orjson.dumps({"items": found, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
-
-
-def claims_page_json(
+def docs_page_json(
     keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
 ) -> bytes:
-    """Return the ``Page[ClaimOut]`` JSON of the ``claims`` rows ``rows`` (cells named by
-    ``keys``, ``doc`` among them): their stored docs joined, the bytes ``model_dump_json``
-    would give."""
+    """Return the page JSON (``{"items": [...], "next_cursor": ...}``) of listing rows whose
+    cells ``keys`` names, ``doc`` among them: their stored docs joined, the bytes the page
+    model's ``model_dump_json`` would give."""
     doc = list(keys).index("doc")
     found = ",".join([row[doc] for row in rows])
     return b'{"items":[%s],"next_cursor":%s}' % (found.encode(), orjson.dumps(next_cursor))
 
 
-def items_page_json(
-    keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
-) -> bytes:
-    """Return the ``Page[ItemSummary]`` JSON of the item rows ``rows``, whose cells ``keys``
-    names, in ``ItemSummary``'s field order: the bytes ``model_dump_json`` would give. An
-    ``id`` cell (the listing key, which pages but is not shown) is left out."""
-    named = [(key, n) for n, key in enumerate(keys) if key != "id"]
-    return _page_json([{key: row[n] for key, n in named} for row in rows], next_cursor)
-
-
 _SUMMARY_FIELDS = tuple(ItemSummary.model_fields)
+
+
+def item_doc(row: Row) -> str:
+    """Return the ``ItemSummary`` JSON of one ``items`` row (its ``item_docs`` row): what the
+    items listing serves for it. A change to ``ItemSummary`` needs a migration that renders
+    the stored docs again."""
+    summary = {name: row[name] for name in _SUMMARY_FIELDS}
+    return orjson.dumps(summary, option=orjson.OPT_UTC_Z).decode()
 
 
 def item_summary(row: Row) -> ItemSummary:

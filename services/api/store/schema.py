@@ -37,6 +37,7 @@ __all__ = [
     "claims",
     "entities",
     "feeds",
+    "item_docs",
     "items",
     "metadata",
 ]
@@ -113,6 +114,22 @@ items = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("item_id"),
     Index(None, "feed_url", "id"),
+)
+
+# Each item as the items listing serves it (rows.item_doc), under its listing key: a page of
+# the listing, or of a search, reads these short rows instead of the items' wide ones.
+item_docs = Table(
+    "item_docs",
+    metadata,
+    Column("id", _ROWID, primary_key=True, autoincrement=False),
+    Column(
+        "item_id",
+        String(64),
+        ForeignKey("items.item_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("doc", Text, nullable=False),
+    UniqueConstraint("item_id"),
 )
 
 entities = Table(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from proto import EnrichedItem, FeedStatus
 from services.api.store import rows, sortkey
 from services.api.store.errors import InvalidMessage
-from services.api.store.schema import claims, entities, feeds, items
+from services.api.store.schema import claims, entities, feeds, item_docs, items
 
 __all__ = ["UpsertOutcome", "upsert_enriched", "upsert_feed_status"]
 
@@ -109,12 +109,20 @@ async def upsert_enriched(
                     items.c.version < new.version,
                     and_(items.c.version == new.version, items.c.extracted_at < new.extracted_at),
                 ),
-            ).returning(items.c.stored_at)
+            ).returning(items.c.stored_at, items.c.id)
         )
     ).first()
     if stored is None:  # the WHERE refused: the stored copy is as new or newer
         return UpsertOutcome(item_id=item_id, status="ignored")
     inserted = stored.stored_at == now  # an update keeps the first stored_at
+    doc = rows.item_doc(item)
+    doc_stmt = _insert(conn, item_docs).values(id=stored.id, item_id=item_id, doc=doc)
+    await conn.execute(
+        doc_stmt.on_conflict_do_update(
+            index_elements=[item_docs.c.item_id],
+            set_={"id": doc_stmt.excluded.id, "doc": doc_stmt.excluded.doc},
+        )
+    )
 
     known_query = select(claims.c.claim_id, claims.c.created_at).where(
         claims.c.claim_id.in_(claim_ids)
