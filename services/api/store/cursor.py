@@ -18,7 +18,7 @@ import hmac
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Literal, overload
 
@@ -137,22 +137,25 @@ def cut_page(
 ) -> tuple[Sequence[Sequence[Any]], str | None]:
     """Return the first ``size`` of ``rows`` (fetched as ``size + 1``, cells named by
     ``keys``) and the cursor after the last of them, or None when no row follows. A claim's
-    published_at cell may be an aware datetime or its RFC 3339 text."""
+    published_at cell may be an aware datetime, its RFC 3339 text or SQLite's stored UTC
+    text."""
     if len(rows) <= size:
         return rows, None
     last = rows[size - 1]
     if kind == "items":
         return rows[:size], encode_cursor("items", last[keys.index("id")])
     published_at = last[keys.index("published_at")]
-    if isinstance(published_at, str):
+    if isinstance(published_at, str):  # RFC 3339, or SQLite's stored UTC text (no offset)
         published_at = datetime.fromisoformat(published_at)
+        if published_at.tzinfo is None:
+            published_at = published_at.replace(tzinfo=UTC)
     position = Position(published_at=published_at, row_id=last[keys.index("claim_id")])
     return rows[:size], encode_cursor("claims", position)
 
 
 def _time_key(value: datetime | str) -> datetime | str:
-    # RFC 3339 text as the JSON path reads it ("...:30Z", "...:30.250000Z") sorts by time
-    # once every value has its six fraction digits.
+    # SQLite's stored text ("... 08:00:30.250000") sorts by time as it is; RFC 3339 text
+    # ("...:30Z", "...:30.250000Z") once every value has its six fraction digits.
     if isinstance(value, str) and value[19] != ".":
         return f"{value[:19]}.000000Z"
     return value

@@ -25,6 +25,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Integer,
+    LargeBinary,
     Select,
     String,
     and_,
@@ -37,8 +38,11 @@ from sqlalchemy import (
     text,
     true,
     tuple_,
+    type_coerce,
     union,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from services.api.store import sortkey
 from services.api.store.cursor import Position
@@ -57,7 +61,35 @@ __all__ = ["Listing", "claims_page", "item_filters", "items_page", "search_terms
 _WORD = re.compile(r"\w+")
 _PARTIES = ("actor", "claimant", "location")
 # A listed claim is its stored doc; the other two columns page and merge.
-_CLAIM_COLUMNS = (claims.c.published_at, claims.c.claim_id, claims.c.doc)
+
+
+class _Utf8(FunctionElement[bytes]):
+    """A text column read as its UTF-8 bytes: stored docs are joined into an answer as they
+    are, never decoded to ``str`` and encoded back."""
+
+    type = LargeBinary()
+    inherit_cache = True
+
+
+@compiles(_Utf8, "sqlite")
+def _utf8_sqlite(element: _Utf8, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
+
+@compiles(_Utf8)
+def _utf8(element: _Utf8, compiler: Any, **kw: Any) -> str:
+    # Not CAST(.. AS bytea), which would read backslashes in the JSON as escapes.
+    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
+
+
+# A listed claim is its stored doc. published_at only pages and merges, so it is read as
+# stored (SQLite: fixed-width UTC text, which sorts as time; cursor.cut_page parses the one
+# it needs), not converted on every row.
+_CLAIM_COLUMNS = (
+    type_coerce(claims.c.published_at, String()).label("published_at"),
+    claims.c.claim_id,
+    _Utf8(claims.c.doc).label("doc"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +176,7 @@ def _items_statement(
 ) -> Select[Any]:
     """The items query of one shape; ``search`` is None without q, False for a q of no words.
     Newest first is ``id`` (the listing key) descending."""
-    docs = select(item_docs.c.id, item_docs.c.doc)
+    docs = select(item_docs.c.id, _Utf8(item_docs.c.doc).label("doc"))
     page_size = _bind("page_size", Integer())
     if (
         search

@@ -260,11 +260,12 @@ def docs_page_json(
     keys: Sequence[str], rows: Sequence[Sequence[Any]], next_cursor: str | None
 ) -> bytes:
     """Return the page JSON (``{"items": [...], "next_cursor": ...}``) of listing rows whose
-    cells ``keys`` names, ``doc`` among them: their stored docs joined, the bytes the page
-    model's ``model_dump_json`` would give."""
+    cells ``keys`` names, ``doc`` among them (as UTF-8 bytes or text): their stored docs
+    joined, the bytes the page model's ``model_dump_json`` would give."""
     doc = list(keys).index("doc")
-    found = ",".join([row[doc] for row in rows])
-    return b'{"items":[%s],"next_cursor":%s}' % (found.encode(), orjson.dumps(next_cursor))
+    docs = [row[doc] for row in rows]
+    found = b",".join(docs) if not docs or isinstance(docs[0], bytes) else ",".join(docs).encode()
+    return b'{"items":[%s],"next_cursor":%s}' % (found, orjson.dumps(next_cursor))
 
 
 _SUMMARY_FIELDS = tuple(ItemSummary.model_fields)
