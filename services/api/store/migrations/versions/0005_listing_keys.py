@@ -26,12 +26,14 @@ from alembic import op
 
 from services.api.store import sortkey
 from services.api.store.schema import UtcDateTime
+from services.logs import get_logger
 
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | None = None
 depends_on: str | None = None
 
+log = get_logger("store.migrate")
 _PARKED = -(2**62)
 _FTS_TRIGGERS = ("items_fts_ai", "items_fts_ad", "items_fts_au")
 
@@ -68,6 +70,7 @@ def _renumber(bind: sa.Connection) -> None:
     ]
     if not found:
         return
+    log.info("renumbering items by listing key", revision=revision, items=len(found))
     found.sort(key=lambda row: (sortkey.floor_ms(row[1]), row[0]))
     taken: Counter[int] = Counter()
     moves = []

@@ -16,12 +16,14 @@ from alembic import op
 
 from services.api.store.rows import claim_doc
 from services.api.store.schema import claims
+from services.logs import get_logger
 
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
+log = get_logger("store.migrate")
 _BATCH = 5000
 # What a doc shows, as the columns stood at this revision (typed by schema.py, so that
 # timestamps read back as aware UTC on both dialects).
@@ -58,6 +60,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     columns = [claims.c[name] for name in _SHOWN]
     after = ""
+    total = bind.execute(sa.select(sa.func.count()).select_from(claims)).scalar()
+    done = 0
     while True:
         batch = (
             bind.execute(
@@ -78,6 +82,9 @@ def upgrade() -> None:
             [{"row_id": row["claim_id"], "row_doc": claim_doc(row)} for row in batch],
         )
         after = batch[-1]["claim_id"]
+        done += len(batch)
+        if done == total or done % (10 * _BATCH) == 0:
+            log.info("rendering claim docs", revision=revision, done=done, total=total)
 
 
 def downgrade() -> None:

@@ -17,12 +17,14 @@ from alembic import op
 
 from services.api.store.rows import item_doc
 from services.api.store.schema import items
+from services.logs import get_logger
 
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 
+log = get_logger("store.migrate")
 _BATCH = 5000
 # What a doc shows, as the columns stood at this revision.
 _SHOWN = (
@@ -57,6 +59,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     columns = [items.c[name] for name in _SHOWN]
     after: int | None = None
+    total = bind.execute(sa.select(sa.func.count()).select_from(items)).scalar()
+    done = 0
     while True:
         query = sa.select(*columns).order_by(items.c.id).limit(_BATCH)
         if after is not None:
@@ -69,6 +73,9 @@ def upgrade() -> None:
             [{"id": row["id"], "item_id": row["item_id"], "doc": item_doc(row)} for row in batch],
         )
         after = batch[-1]["id"]
+        done += len(batch)
+        if done == total or done % (10 * _BATCH) == 0:
+            log.info("rendering item docs", revision=revision, done=done, total=total)
 
 
 def downgrade() -> None:
