@@ -20,6 +20,8 @@ __all__ = ["CommonSettings", "SettingsError", "load_settings", "parse_csv"]
 ENV_PREFIX = "WIREWATCH_"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "xxx", "todo", "example"}
 _BOOTSTRAP_RE = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+# A file name on every file system: pod names and host names fit; no "..", no separators.
+_MEMBER_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
 
 class SettingsError(Exception):
@@ -52,10 +54,11 @@ class CommonSettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info")
     log_format: Literal["console", "json"] = Field(default="console")
     kafka_session_timeout_s: float = Field(
-        default=10,
+        default=6,
         ge=1,
         le=300,
-        description="Consumer-group session timeout: how soon a dead consumer's partitions move.",
+        description="Consumer-group session timeout: how soon a dead consumer's partitions move "
+        "(6 s is also the lowest Apache Kafka accepts by default).",
     )
     kafka_rebalance_timeout_s: float = Field(
         default=3,
@@ -63,6 +66,13 @@ class CommonSettings(BaseSettings):
         le=300,
         description="How long a rebalance waits for members to rejoin (aiokafka rejoins in the "
         "background, so a batch in flight does not have to finish within it).",
+    )
+    kafka_member_name: str | None = Field(
+        default=None,
+        description="This process's name in its consumer groups, unique among the processes "
+        "that share a data dir (the pod name in Kubernetes). Set: the consumer's member id is "
+        "kept under the data dir and the next process of that name leaves the group for it on "
+        "start, so a killed consumer's partitions move at once. Unset: off.",
     )
     kafka_idempotence: bool = Field(
         default=False,
@@ -82,6 +92,17 @@ class CommonSettings(BaseSettings):
         for server in value.split(","):
             if not _BOOTSTRAP_RE.match(server.strip()):
                 raise ValueError(f"expected host:port[,host:port], got {server.strip()!r}")
+        return value
+
+    @field_validator("kafka_member_name")
+    @classmethod
+    def _check_member_name(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _MEMBER_NAME_RE.fullmatch(value):
+            raise ValueError(
+                "expected 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
         return value
 
     @property

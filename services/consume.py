@@ -112,6 +112,8 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info(
             "partitions assigned", partitions=[f"{tp.topic}/{tp.partition}" for tp in assigned]
         )
+        if self._loop.on_assigned is not None:
+            await self._loop.on_assigned()
 
 
 class BatchLoop:
@@ -128,6 +130,7 @@ class BatchLoop:
         metrics: LoopMetrics,
         max_records: int = 256,
         poll_timeout_ms: int = 200,
+        on_assigned: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._consumer = consumer
         self._producer = producer
@@ -137,6 +140,8 @@ class BatchLoop:
         self._metrics = metrics
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms
+        # Called after each assignment (the group membership records its member id).
+        self.on_assigned = on_assigned
         self._processed: dict[TopicPartition, int] = {}
         self._done: dict[TopicPartition, int] = {}
         self.batches = 0

@@ -111,7 +111,8 @@ def make_consumer(
         # The embedded broker (Tansu 0.6) ignores the rebalance timeout: it holds every
         # JoinGroup for half the session timeout and drops a dead member only when its
         # session expires, so partitions move about 1.5 x the session timeout + 1 s after a
-        # consumer dies. Apache Kafka honours both settings.
+        # consumer dies, unless a restarted successor leaves the group for it (see
+        # services/membership.py). Apache Kafka honours both settings.
         rebalance_timeout_ms=int(settings.kafka_rebalance_timeout_s * 1000),
         heartbeat_interval_ms=1000,
         fetch_max_wait_ms=100,

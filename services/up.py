@@ -35,6 +35,13 @@ class UpSettings(CommonSettings):
     demo_rate_per_s: float = Field(default=3.0, gt=0, description="Demo items released per second.")
 
 
+def _named(env: dict[str, str], settings: UpSettings, child: str) -> dict[str, str]:
+    """The child's environment with its consumer-group member name: one per child on this
+    data dir, so a child restarted after a crash leaves the group for its predecessor."""
+    prefix = f"{settings.kafka_member_name}-" if settings.kafka_member_name else ""
+    return {**env, "WIREWATCH_KAFKA_MEMBER_NAME": prefix + child}
+
+
 async def run_up(
     settings: UpSettings, stop: asyncio.Event, *, feeds_file: Path | None, demo: bool
 ) -> int:
@@ -71,8 +78,8 @@ async def run_up(
             }
             log.info("demo feed serving", feed_url=server.url)
         try:
-            children.append(await spawn("api", ["api"], env))
-            children.append(await spawn("extract", ["extract"], env))
+            children.append(await spawn("api", ["api"], _named(env, settings, "api")))
+            children.append(await spawn("extract", ["extract"], _named(env, settings, "extract")))
             children.append(await spawn("ingest", ["ingest"], ingest_env))
             code = await wait_any(children, stop)
         finally:

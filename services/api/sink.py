@@ -29,6 +29,7 @@ from services.api.store import InvalidMessage, Store, StoreUnavailable
 from services.consume import BatchLoop, Failure, LoopMetrics, Record
 from services.kafka import ensure_topics, make_consumer, make_producer
 from services.logs import get_logger
+from services.membership import GroupMember
 
 __all__ = ["run_sink"]
 
@@ -92,6 +93,8 @@ async def run_sink(
 ) -> None:
     """Consume into the store until ``stop`` is set; with ``engine``, each enriched item's
     claims are clustered and its alerts raised as it is stored."""
+    member = GroupMember(settings, group_id=settings.api_group_id, client_id="wirewatch-api")
+    await member.leave_predecessor()
     await ensure_topics(settings.bootstrap, settings.topic_partitions)
     async with AsyncExitStack() as stack:
         producer = make_producer(settings, client_id="wirewatch-api")
@@ -107,9 +110,10 @@ async def run_sink(
             topics=[ITEMS_ENRICHED.name, FEEDS_STATUS.name],
             dead_letter_topic=dead_letter_topic,
             metrics=LoopMetrics(registry, "wirewatch_api_sink"),
+            on_assigned=lambda: member.remember(consumer),
         )
         loop.subscribe()
         await consumer.start()
-        stack.push_async_callback(consumer.stop)
+        stack.push_async_callback(member.stop, consumer)
         log.info("sink started", topics=[ITEMS_ENRICHED.name, FEEDS_STATUS.name])
         await loop.run(stop)

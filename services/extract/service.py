@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -22,10 +23,13 @@ from proto import (
     RawItem,
 )
 from services.consume import BatchLoop, Failure, LoopMetrics, Record
-from services.extract.analyze import Analyzer
 from services.extract.settings import ExtractSettings
 from services.kafka import ensure_topics, make_consumer, make_producer
 from services.logs import get_logger
+from services.membership import GroupMember
+
+if TYPE_CHECKING:
+    from services.extract.analyze import Analyzer
 
 __all__ = ["run_extract"]
 
@@ -77,15 +81,26 @@ class _Handler:
         return failures
 
 
+def _load_analyzer(settings: ExtractSettings) -> Analyzer:
+    # Imported here, off the event loop: importing spaCy takes a second or more, and a
+    # restarted process should leave the group for its predecessor before that.
+    from services.extract.analyze import Analyzer
+
+    return Analyzer(batch_size=settings.extract_batch_size, max_chars=settings.extract_max_chars)
+
+
 async def run_extract(
     settings: ExtractSettings, stop: asyncio.Event, *, registry: CollectorRegistry | None = None
 ) -> None:
     """Consume, enrich and produce until ``stop`` is set."""
     registry = registry or CollectorRegistry()
-    await ensure_topics(settings.bootstrap, settings.topic_partitions)
-    analyzer = await asyncio.to_thread(
-        Analyzer, batch_size=settings.extract_batch_size, max_chars=settings.extract_max_chars
+    member = GroupMember(
+        settings, group_id=settings.extract_group_id, client_id="wirewatch-extract"
     )
+    # First thing: a killed predecessor's partitions move while spaCy loads.
+    await member.leave_predecessor()
+    await ensure_topics(settings.bootstrap, settings.topic_partitions)
+    analyzer = await asyncio.to_thread(_load_analyzer, settings)
     async with AsyncExitStack() as stack:
         producer = make_producer(settings, client_id="wirewatch-extract")
         await producer.start()
@@ -104,10 +119,11 @@ async def run_extract(
             dead_letter_topic=lambda _: ITEMS_RAW_DLQ.name,
             metrics=LoopMetrics(registry, "wirewatch_extract"),
             max_records=settings.extract_batch_size,
+            on_assigned=lambda: member.remember(consumer),
         )
         loop.subscribe()
         await consumer.start()
-        stack.push_async_callback(consumer.stop)
+        stack.push_async_callback(member.stop, consumer)
         log.info("extract started", topic=ITEMS_RAW.name)
         await loop.run(stop)
         log.info("extract stopped")

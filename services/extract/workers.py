@@ -22,6 +22,9 @@ async def run_workers(settings: ExtractSettings, stop: asyncio.Event) -> int:
         for index in range(settings.extract_workers):
             env = dict(os.environ)
             env["WIREWATCH_EXTRACT_WORKERS"] = "1"
+            # Workers share the data dir: each needs a member name of its own.
+            if settings.kafka_member_name:
+                env["WIREWATCH_KAFKA_MEMBER_NAME"] = f"{settings.kafka_member_name}-{index}"
             # Each worker serves its own metrics port: base, base+1, ...
             if settings.extract_metrics_port:
                 env["WIREWATCH_EXTRACT_METRICS_PORT"] = str(settings.extract_metrics_port + index)

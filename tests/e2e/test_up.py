@@ -85,6 +85,13 @@ def test_up_demo_serves_items_offline_and_stops_cleanly(tmp_path: Path, how: str
                 pass
             time.sleep(0.5)
         assert items, f"no items within 60 s; log:\n{log()}"
+        # up names its consumers: each keeps its member id for a restarted successor.
+        members = tmp_path / "kafka-members"
+        named = [
+            members / "group-wirewatch-extract/extract.json",
+            members / "group-wirewatch-api/api.json",
+        ]
+        assert all(path.is_file() for path in named), sorted(members.rglob("*"))
         descendants |= _children_of(proc.pid)
         assert len(descendants) >= 4  # broker, api, extract, ingest
     finally:
@@ -102,6 +109,7 @@ def test_up_demo_serves_items_offline_and_stops_cleanly(tmp_path: Path, how: str
     assert proc.returncode == 0, log()
     assert "forced exit" not in log(), "a service was killed instead of draining"
     assert took < 10
+    assert not any(path.exists() for path in named)  # they left the group on the way out
     time.sleep(0.2)
     leftovers = {pid for pid in descendants if _alive(pid)}
     assert not leftovers, f"processes left behind: {leftovers}"
