@@ -4,8 +4,11 @@ Consumes ``EnrichedItem`` / ``FeedStatus`` messages (delivered at least once, ma
 order) on a connection inside a write transaction; emits rows and, per item, an
 ``UpsertOutcome``. An item is keyed by ``item_id`` and only a newer ``(version,
 extracted_at)`` replaces it, so redelivery changes nothing and a late, older message cannot
-undo a newer one. The first statement takes the write lock (SQLite, BEGIN IMMEDIATE) or the
-item's row lock (PostgreSQL), so "which claims are new" holds even with concurrent writers.
+undo a newer one. SQLite write transactions hold the write lock from BEGIN IMMEDIATE on;
+on PostgreSQL the item's upsert takes its row lock before its claims are read, so "which
+claims are new" holds even with concurrent writers. A new item also gets its listing key
+(``sortkey``), and every stored item and claim the JSON its listing serves (``item_docs``,
+``claims.doc``).
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ def _insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.I
 
 async def _listing_key(conn: AsyncConnection, published_at: datetime) -> int:
     """The next free listing key (``sortkey``) for an item published at ``published_at``:
-    one past the newest of its millisecond. The first statement of the write transaction
-    holds SQLite's write lock already; PostgreSQL writers of one millisecond take turns
-    under an advisory lock held until commit, so two never pick the same key."""
+    one past the newest of its millisecond. SQLite's write transaction holds the write lock
+    already; PostgreSQL writers of one millisecond take turns under an advisory lock held
+    until commit, so two never pick the same key."""
     low, high = sortkey.bucket(published_at)
     if conn.dialect.name == "postgresql":
         await conn.execute(
