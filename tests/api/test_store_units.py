@@ -180,8 +180,8 @@ def test_merge_newest_orders_by_time_then_id_and_drops_repeats() -> None:
         ("c-9", "2026-01-01T00:00:30Z"),
         ("c-2", "2026-01-01T00:00:10Z"),
     ]
-    merged_keys, rows = merge_newest("claims", [(keys, half_a), (keys, half_b)], 3)
+    merged_keys, rows = merge_newest([(keys, half_a), (keys, half_b)], 3)
     assert merged_keys == keys
     assert [r[0] for r in rows] == ["c-5", "c-9", "c-2"]
-    _, everything = merge_newest("claims", [(keys, half_a), (keys, half_b)], 10)
+    _, everything = merge_newest([(keys, half_a), (keys, half_b)], 10)
     assert [r[0] for r in everything] == ["c-5", "c-9", "c-2", "c-1"]

@@ -16,10 +16,9 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import itemgetter
 from typing import Any, Literal, overload
 
 from services.api.store.errors import InvalidCursor
@@ -39,7 +38,6 @@ _VERSION: dict[CursorKind, int] = {"items": 2, "claims": 1}
 _MAX_LENGTH = 512
 _DIGEST_BYTES = 8
 _CHECKSUM_KEY = b"wirewatch.cursor.v1"
-_ROW_ID: dict[CursorKind, str] = {"items": "id", "claims": "claim_id"}
 _INT64 = range(-(2**63), 2**63)
 
 
@@ -162,26 +160,17 @@ def _time_key(value: datetime | str) -> datetime | str:
 
 
 def merge_newest(
-    kind: CursorKind,
-    results: Sequence[tuple[Sequence[str], Sequence[Sequence[Any]]]],
-    size: int,
+    results: Sequence[tuple[Sequence[str], Sequence[Sequence[Any]]]], size: int
 ) -> tuple[Sequence[str], Sequence[Sequence[Any]]]:
-    """Return the newest ``size`` distinct rows of ``results`` (each ``(keys, rows)`` with
-    the same keys and its rows newest first), newest first: listing order, descending by the
-    listing key (items) or ``(published_at, claim_id)`` (claims). A row in several results is
-    kept once."""
+    """Return the newest ``size`` distinct claims of ``results`` (each ``(keys, rows)`` with
+    the same keys and its rows newest first), newest first: the claims listing's order,
+    ``(published_at, claim_id)`` descending. A claim in several results is kept once."""
     keys = results[0][0]
-    i = keys.index(_ROW_ID[kind])
-    order: Callable[[Sequence[Any]], Any]
-    if kind == "items":
-        order = itemgetter(i)
-    else:
-        t = keys.index("published_at")
-        order = lambda r: (_time_key(r[t]), r[i])  # noqa: E731
+    t, i = keys.index("published_at"), keys.index("claim_id")
     seen: set[Any] = set()
     merged: list[Sequence[Any]] = []
     everything = [row for _, rows in results for row in rows]
-    for row in sorted(everything, key=order, reverse=True):
+    for row in sorted(everything, key=lambda r: (_time_key(r[t]), r[i]), reverse=True):
         if row[i] not in seen:
             seen.add(row[i])
             merged.append(row)

@@ -269,7 +269,6 @@ class _Prepared:
     binds: tuple[Callable[[Any], Any] | None, ...]
     keys: tuple[str, ...]
     results: tuple[tuple[int, Callable[[Any], Any]], ...]
-    json_results: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 _PREPARED: dict[Select[Any], _Prepared] = {}
@@ -291,10 +290,6 @@ def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
             )
             for i, c in enumerate(columns)
         ]
-        json_results = [
-            (i, _rfc3339_from_sqlite if isinstance(c.type, UtcDateTime) else process)
-            for (i, process), c in zip(results, columns, strict=True)
-        ]
         prepared = _Prepared(
             sql=str(compiled),
             names=names,
@@ -305,7 +300,6 @@ def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
             ),
             keys=tuple(str(c.key or "") for c in columns),  # plain str, not quoted_name
             results=tuple((i, p) for i, p in results if p is not None),
-            json_results=tuple((i, p) for i, p in json_results if p is not None),
         )
         if len(_PREPARED) >= _PREPARED_MAX:  # only if statements stop being shared
             _PREPARED.clear()
@@ -319,22 +313,9 @@ def _utc_from_sqlite(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def _rfc3339_from_sqlite(value: str | None) -> str | None:
-    # The stored text "2024-02-04 17:19:30.250000" as pydantic and orjson write the aware
-    # datetime it stands for: "2024-02-04T17:19:30.250000Z", without ".000000".
-    if value is None:
-        return None
-    fraction = value[19:]
-    return f"{value[:10]}T{value[11:19]}{'' if fraction == '.000000' else fraction}Z"
-
-
-def fetch_rows(
-    conn: Connection, statement: Select[Any], params: dict[str, Any], *, for_json: bool = False
-) -> Rows:
+def fetch_rows(conn: Connection, statement: Select[Any], params: dict[str, Any]) -> Rows:
     """Return the column names and rows of ``statement`` with bind values ``params``, the
-    values converted by the columns' types exactly as ``conn.execute`` would; but with
-    ``for_json``, SQLite timestamps come as the RFC 3339 text a JSON answer holds (``Z``
-    for UTC), not as datetimes, which saves parsing them only to print them again.
+    values converted by the columns' types exactly as ``conn.execute`` would.
 
     On SQLite the statement is compiled once and run on the driver connection: for a page
     of rows SQLAlchemy's result machinery costs more than the query. Driver errors are
@@ -356,7 +337,7 @@ def fetch_rows(
         fetched = driver.execute(prepared.sql, values).fetchall()
     except sqlite3.Error as exc:
         raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error) from exc
-    results = prepared.json_results if for_json else prepared.results
+    results = prepared.results
     if results:
         converted = []
         for row in fetched:

@@ -10,11 +10,11 @@ runs as one call through ``SqliteReader``, on PostgreSQL through asyncpg.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 from sqlalchemy import Connection, RowMapping, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -196,30 +196,19 @@ class Store:
         async with self._transaction(write=True) as conn:
             await writes.upsert_feed_status(conn, status, _now())
 
-    async def _page_json(
-        self,
-        kind: CursorKind,
-        listing: queries.Listing,
-        size: int,
-        render: Callable[[Sequence[str], Sequence[Sequence[Any]], str | None], bytes],
-    ) -> bytes:
-        """Run ``listing`` (built for ``size + 1`` rows) and return its page as JSON. The
-        rows become JSON in the same call that reads them."""
+    async def _page_json(self, kind: CursorKind, listing: queries.Listing, size: int) -> bytes:
+        """Run ``listing`` (built for ``size + 1`` rows of stored docs) and return its page
+        as JSON, built in the same call that reads the rows."""
 
         def work(conn: Connection) -> bytes:
             if listing.parts:
                 keys, fetched = merge_newest(
-                    kind,
-                    [
-                        fetch_rows(conn, part, listing.params, for_json=True)
-                        for part in listing.parts
-                    ],
-                    size + 1,
+                    [fetch_rows(conn, part, listing.params) for part in listing.parts], size + 1
                 )
             else:
-                keys, fetched = fetch_rows(conn, listing.statement, listing.params, for_json=True)
+                keys, fetched = fetch_rows(conn, listing.statement, listing.params)
             page, next_cursor = cut_page(kind, keys, fetched, size)
-            return render(keys, page, next_cursor)
+            return rows.docs_page_json(keys, page, next_cursor)
 
         return await self._read(work, listing.statement)
 
@@ -249,7 +238,7 @@ class Store:
             has_claims=has_claims,
             q=q,
         )
-        return await self._page_json("items", query, size, rows.docs_page_json)
+        return await self._page_json("items", query, size)
 
     async def list_items(
         self,
@@ -320,7 +309,7 @@ class Store:
             location=location,
             since=_aware(since, "since"),
         )
-        return await self._page_json("claims", query, size, rows.docs_page_json)
+        return await self._page_json("claims", query, size)
 
     async def list_claims(
         self,

@@ -2,9 +2,9 @@
 
 Consumes protobuf ``EnrichedItem`` / ``FeedStatus`` messages and emits plain dicts keyed by
 column name, ready for ``insert().values``; consumes result rows and emits the pydantic models
-of ``services.api.models``, or for the listings their JSON directly (the same bytes). Empty
-protobuf strings become NULL, so "unknown" is one value in SQL and ``null`` in JSON; enum
-numbers become short lower-case names.
+of ``services.api.models``, or for the listings the JSON docs stored with each row (the
+same bytes). Empty protobuf strings become NULL, so "unknown" is one value in SQL and
+``null`` in JSON; enum numbers become short lower-case names.
 """
 
 from __future__ import annotations
