@@ -3,19 +3,21 @@
 Each service defines one frozen pydantic-settings class that extends ``CommonSettings``
 with its own fields; all read ``WIREWATCH_*`` environment variables. A class is built
 once in the service's ``main()`` via ``load_settings`` and passed down; invalid values
-stop start-up with one line that names the variable.
+stop start-up with one line that names the variable. Every list setting reads the same three
+forms from the environment: comma-separated, a JSON list, or an empty value for none.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["CommonSettings", "SettingsError", "load_settings", "parse_csv"]
+__all__ = ["CommonSettings", "SettingsError", "load_settings", "parse_list"]
 
 ENV_PREFIX = "WIREWATCH_"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "xxx", "todo", "example"}
@@ -28,18 +30,48 @@ class SettingsError(Exception):
     """Raised when a setting is invalid; the message is one line naming the variable."""
 
 
-def parse_csv(value: object) -> object:
-    """Accept ``a,b,c`` from the environment as a list; leave lists alone."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
+def parse_list(value: object, *, csv: bool = True) -> object:
+    """A list setting as users write it: ``a,b,c`` (when ``csv``), a JSON list, or empty = none.
+
+    Anything but a string (a list given to the constructor) is left for validation.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            detail = f"{exc.msg} at character {exc.pos}"
+            raise ValueError(f"is not a valid JSON list ({detail})") from None
+    if not csv:
+        raise ValueError("expected a JSON list, or an empty value for none")
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _list_item(annotation: Any) -> Any | None:
+    """The item type when ``annotation`` is a list (or an optional list), else None."""
+    if get_origin(annotation) is list:
+        return (get_args(annotation) or (Any,))[0]
+    for arm in get_args(annotation) if get_origin(annotation) is not None else ():
+        if get_origin(arm) is list:
+            return (get_args(arm) or (Any,))[0]
+    return None
 
 
 class CommonSettings(BaseSettings):
     """What every wirewatch process needs to know."""
 
+    # Decoding off: pydantic-settings would JSON-decode list settings before validation, so
+    # the documented `a,b` and an empty value could never reach `_lists_from_env`.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", validate_default=True
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="ignore",
+        validate_default=True,
+        enable_decoding=False,
     )
 
     kafka_bootstrap: str | None = Field(
@@ -84,6 +116,17 @@ class CommonSettings(BaseSettings):
         "containers, so Prometheus can reach them).",
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _lists_from_env(cls, value: object, info: ValidationInfo) -> object:
+        """Every list setting of every subclass: comma-separated (lists of strings or numbers),
+        a JSON list, or empty = none."""
+        field = cls.model_fields.get(info.field_name or "")
+        item = _list_item(field.annotation) if field is not None else None
+        if item is None:
+            return value
+        return parse_list(value, csv=item in (str, int, float))
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _check_bootstrap(cls, value: str | None) -> str | None:
@@ -124,8 +167,6 @@ def reject_placeholder(secret: SecretStr) -> SecretStr:
     return secret
 
 
-CsvList = Annotated[list[str], NoDecode]
-
 S = TypeVar("S", bound=BaseSettings)
 
 
@@ -135,6 +176,8 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         return cls(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "?"
-        name = f"{ENV_PREFIX}{field.upper()}"
-        raise SettingsError(f"invalid setting {name}: {first['msg']}") from None
+        field, *inner = first["loc"] or ("?",)
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in inner)
+        detail = f"{where.lstrip('.')}: " if where else ""
+        name = f"{ENV_PREFIX}{str(field).upper()}"
+        raise SettingsError(f"invalid setting {name}: {detail}{first['msg']}") from None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from services.api.models import WebhookFilter
-from services.api.webhooks.schedule import parse_schedule
+from services.api.webhooks.schedule import check_delays
 from services.api.webhooks.signing import validate_secret
-from services.config import CommonSettings, CsvList, reject_placeholder
+from services.config import CommonSettings, reject_placeholder
 
 __all__ = ["ApiSettings", "StaticWebhookConfig", "normalise_database_url"]
 
@@ -54,8 +54,10 @@ class ApiSettings(CommonSettings):
         default=None,
         description="SQLAlchemy URL; unset = SQLite file `wirewatch.sqlite3` in the data dir.",
     )
-    api_keys: CsvList = Field(
-        default_factory=list, description="Comma-separated API keys (Bearer) for write endpoints."
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="API keys (Bearer) for write endpoints: comma-separated or a JSON list; "
+        "empty = none (writes refused).",
     )
     require_key_for_reads: bool = Field(default=False)
     api_group_id: str = Field(default="wirewatch-api", description="The sink's consumer group.")
@@ -85,10 +87,10 @@ class ApiSettings(CommonSettings):
         description='Static webhooks, JSON: [{"url": ..., "secret": "whsec_...", "filter": {}}].',
     )
     webhook_dispatch: bool = Field(default=True, description="Run the webhook dispatcher.")
-    webhook_retry_schedule: str = Field(
-        default="",
-        description="Comma-separated seconds between attempts; empty = 5,30,120,600,1800,"
-        "3600,10800, then 21600 until 3 days.",
+    webhook_retry_schedule: list[float] = Field(
+        default_factory=list,
+        description="Seconds between attempts, comma-separated or a JSON list; empty = 5,30,"
+        "120,600,1800,3600,10800, then 21600 until 3 days.",
     )
     webhook_retry_jitter: float = Field(default=0.1, ge=0, lt=1, description="± share of a wait.")
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
@@ -100,31 +102,34 @@ class ApiSettings(CommonSettings):
 
     @field_validator("webhook_retry_schedule")
     @classmethod
-    def _check_schedule(cls, value: str) -> str:
-        parse_schedule(value)
+    def _check_schedule(cls, value: list[float]) -> list[float]:
+        check_delays(value)
         return value
 
-    @model_validator(mode="after")
-    def _check_lease(self) -> ApiSettings:
-        if self.webhook_lease_s <= self.webhook_timeout_s:
-            raise ValueError("webhook_lease_s must exceed webhook_timeout_s")
-        return self
+    @field_validator("webhook_lease_s")
+    @classmethod
+    def _check_lease(cls, value: float, info: ValidationInfo) -> float:
+        timeout = info.data.get("webhook_timeout_s")
+        if timeout is not None and value <= timeout:
+            raise ValueError(f"must exceed WIREWATCH_WEBHOOK_TIMEOUT_S ({timeout:g})")
+        return value
 
     @property
     def webhook_retry_delays(self) -> tuple[float, ...]:
         """The retry waits in effect, in seconds."""
-        return parse_schedule(self.webhook_retry_schedule)
+        return check_delays(self.webhook_retry_schedule)
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
         return normalise_database_url(value) if value else None
 
-    @model_validator(mode="after")
-    def _check_keys(self) -> ApiSettings:
-        for key in self.api_keys:
+    @field_validator("api_keys")
+    @classmethod
+    def _check_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
             reject_placeholder(SecretStr(key))
-        return self
+        return value
 
     @property
     def database(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from services.config import CommonSettings
 
@@ -52,11 +52,13 @@ class IngestSettings(CommonSettings):
         default=9101, ge=0, le=65535, description="0 disables /metrics."
     )
 
-    @model_validator(mode="after")
-    def _check_intervals(self) -> IngestSettings:
-        if self.min_poll_interval_s > self.max_poll_interval_s:
-            raise ValueError("min_poll_interval_s exceeds max_poll_interval_s")
-        return self
+    @field_validator("max_poll_interval_s")
+    @classmethod
+    def _check_intervals(cls, value: float, info: ValidationInfo) -> float:
+        floor = info.data.get("min_poll_interval_s")
+        if floor is not None and floor > value:
+            raise ValueError(f"is below WIREWATCH_MIN_POLL_INTERVAL_S ({floor:g})")
+        return value
 
     @property
     def state_path(self) -> Path:

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_DELAYS", "RetrySchedule", "default_delays", "parse_schedule"]
+__all__ = ["DEFAULT_DELAYS", "RetrySchedule", "check_delays", "default_delays", "parse_schedule"]
 
 _RAMP = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0, 10800.0)
 _STEADY_S = 6 * 3600.0
@@ -45,12 +45,22 @@ def parse_schedule(text: str | None) -> tuple[float, ...]:
     for part in text.split(","):
         part = part.strip()
         try:
-            value = float(part)
+            delays.append(float(part))
         except ValueError:
             raise ValueError(f"retry schedule step {part!r} is not a number of seconds") from None
+    return check_delays(delays)
+
+
+def check_delays(delays: Sequence[float]) -> tuple[float, ...]:
+    """The waits as given; an empty sequence gives ``DEFAULT_DELAYS``.
+
+    Raises ``ValueError`` for a negative, NaN or infinite wait, or more than 1000 steps.
+    """
+    if not delays:
+        return DEFAULT_DELAYS
+    for value in delays:
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"retry schedule step {part!r} must be a finite, non-negative number")
-        delays.append(value)
+            raise ValueError(f"retry schedule step {value!r} must be a finite, non-negative number")
     if len(delays) > _MAX_STEPS:
         raise ValueError(f"retry schedule has more than {_MAX_STEPS} steps")
     return tuple(delays)
