@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 
+from services import outbound
 from services.ingest import errors
-from services.ingest.guard import Resolver, SystemResolver, guarded_pool
+from services.outbound import Resolver, redact
 
 __all__ = [
     "ACCEPT",
@@ -35,9 +35,7 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "FetcherState",
-    "guarded_transport",
     "parse_retry_after",
-    "redact",
 ]
 
 ACCEPT = (
@@ -47,7 +45,6 @@ ACCEPT = (
 _HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate, br"}
 _REDIRECT = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
-_SECRET_PARAM = re.compile(r"(?i)([?&][^=&]*(?:token|key|secret|pass|auth|sig)[^=&]*=)[^&#]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,26 +113,15 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def redact(url: str) -> str:
-    """Return ``url`` fit for messages: no userinfo, secret-looking query values masked."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    netloc = parts.netloc.rpartition("@")[2]
-    query = _SECRET_PARAM.sub(r"\1***", "?" + parts.query)[1:] if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
 @contextlib.contextmanager
 def _translated(url: str) -> Iterator[None]:
     # The one place third-party errors become ingest errors, each naming the (redacted) URL.
     try:
         yield
-    except (errors.BlockedAddress, errors.ConnectError) as exc:
-        if exc.url is None:  # raised by the guard, which knows only the host
-            raise type(exc)(f"{url}: {exc}", url=url) from exc
-        raise
+    except outbound.BlockedAddress as exc:  # the guard knows only the host
+        raise errors.BlockedAddress(f"{url}: {exc}", url=url) from exc
+    except outbound.UnresolvedHost as exc:
+        raise errors.ConnectError(f"{url}: {exc}", url=url) from exc
     except (httpx2.TimeoutException, TimeoutError) as exc:
         raise errors.FetchTimeout(f"{url}: {type(exc).__name__}", url=url) from exc
     except httpx2.DecodingError as exc:
@@ -144,23 +130,6 @@ def _translated(url: str) -> Iterator[None]:
         raise errors.ConnectError(f"{url}: {type(exc).__name__}", url=url) from exc
     except (httpx2.HTTPError, httpx2.InvalidURL, httpx2.StreamError) as exc:
         raise errors.FetchError(f"{url}: {type(exc).__name__}", url=url) from exc
-
-
-def guarded_transport(
-    policy: FetchPolicy, resolver: Resolver | None = None
-) -> httpx2.AsyncBaseTransport:
-    """Return an httpx2 transport whose every new connection passes the SSRF guard.
-
-    Each connect resolves the host with ``resolver`` (the system's by default) and reaches only
-    addresses :func:`~services.ingest.guard.blocked_reason` accepts, unless ``allow_private``.
-    """
-    transport = httpx2.AsyncHTTPTransport(trust_env=False)
-    # httpx2 2.16 takes no network backend (encode/httpx#3749 proposes one), so its pool is
-    # swapped for one whose connects pass the guard; test_hostile.py proves the swap holds.
-    transport._pool = guarded_pool(
-        resolver or SystemResolver(), policy.allow_private, policy.max_connections
-    )
-    return transport
 
 
 class _HostSlots:
@@ -205,7 +174,11 @@ class Fetcher:
         self.policy = policy
         self.state = FetcherState.UNOPENED
         if transport is None:
-            transport = guarded_transport(policy, resolver)
+            transport = outbound.guarded_transport(
+                allow_private=policy.allow_private,
+                max_connections=policy.max_connections,
+                resolver=resolver,
+            )
         self._client = httpx2.AsyncClient(
             transport=transport,
             headers={**_HEADERS, "User-Agent": policy.user_agent},

@@ -16,7 +16,8 @@ import httpx2
 import pytest
 
 from services.ingest import errors
-from services.ingest.fetch import Fetcher, FetchPolicy, guarded_transport
+from services.ingest.fetch import Fetcher, FetchPolicy
+from services.outbound import guarded_transport
 from tests.ingest.servers import (
     Document,
     Drip,
@@ -260,7 +261,11 @@ async def test_redirect_to_a_private_address_is_refused_at_the_hop(
             return httpx2.Response(302, headers={"Location": target})
 
         policy = local(allow_private=allow_private)
-        real = guarded_transport(policy, _Resolver({"intranet.example": ["127.0.0.1"]}))
+        real = guarded_transport(
+            allow_private=policy.allow_private,
+            max_connections=policy.max_connections,
+            resolver=_Resolver({"intranet.example": ["127.0.0.1"]}),
+        )
         router = _Router("public.example", httpx2.MockTransport(public), real)
         async with Fetcher(policy, transport=router) as fetcher:
             if reached:

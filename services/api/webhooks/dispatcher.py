@@ -30,8 +30,8 @@ from services.api.webhooks.metrics import WebhookMetrics
 from services.api.webhooks.schedule import RetrySchedule
 from services.api.webhooks.sender import Sender, SendResult
 from services.api.webhooks.signing import encode_body, sign_headers
-from services.ingest.fetch import redact
 from services.logs import get_logger
+from services.outbound import redact
 
 __all__ = ["Dispatcher", "classify", "run_dispatcher", "sync_static_webhooks"]
 

@@ -1,8 +1,8 @@
-"""The webhook sender: one signed POST to a receiver, through the ingest SSRF guard.
+"""The webhook sender: one signed POST to a receiver, through the shared SSRF guard.
 
 Consumes a receiver URL, headers and body; emits a ``SendResult`` (status code or error, and
 duration) and never raises for network trouble. Every connection resolves the host and checks
-the resolved addresses at connect time (``services.ingest.guard``), so a URL that passed the
+the resolved addresses at connect time (``services.outbound``), so a URL that passed the
 create-time check but later resolves inward is still refused. Redirects are not followed: a
 3xx is a failed attempt. This is the only api module that imports the HTTP client.
 """
@@ -16,9 +16,14 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from services.ingest.errors import IngestError
-from services.ingest.fetch import FetchPolicy, guarded_transport, redact
-from services.ingest.guard import Resolver, SystemResolver, blocked_reason
+from services.outbound import (
+    OutboundError,
+    Resolver,
+    SystemResolver,
+    blocked_reason,
+    guarded_transport,
+    redact,
+)
 
 __all__ = ["SendResult", "Sender", "target_problem"]
 
@@ -75,8 +80,9 @@ class Sender:
     ) -> None:
         self._timeout_s = timeout_s
         if transport is None:
-            policy = FetchPolicy(allow_private=allow_private, max_connections=max_connections)
-            transport = guarded_transport(policy)
+            transport = guarded_transport(
+                allow_private=allow_private, max_connections=max_connections
+            )
         self._client = httpx2.AsyncClient(
             transport=transport,
             timeout=httpx2.Timeout(timeout_s),
@@ -110,7 +116,7 @@ class Sender:
             status, error = response.status_code, None
         except TimeoutError:
             status, error = None, f"timed out after {self._timeout_s:g} s"
-        except IngestError as exc:  # the SSRF guard refused, or the name did not resolve
+        except OutboundError as exc:  # the SSRF guard refused, or the name did not resolve
             status, error = None, f"{type(exc).__name__}: {exc}"
         except (httpx2.HTTPError, httpx2.InvalidURL, OSError) as exc:
             status, error = None, f"{type(exc).__name__}: {redact(url)}"

@@ -1,32 +1,78 @@
-"""SSRF guard for the fetch stage: decides which IP addresses a feed fetch may connect to.
+"""Outbound HTTP for every service: the SSRF guard and the transport that enforces it.
 
-It consumes a host name and port at the moment a TCP connection is opened, resolves the name
-itself, refuses the whole host if any address is loopback, private, link-local (incl. cloud
-metadata), shared (CGNAT), multicast, reserved or otherwise non-global, and emits a connected
-stream to one of the checked addresses. Checking at connect time rather than on the URL string is
-what defeats DNS names that point inward, DNS rebinding between check and use, and redirects to
-internal hosts: every hop and every new connection passes through :class:`GuardedBackend`.
+Ingest's feed and article fetches and the api's webhook deliveries reach hosts that users name,
+so both go through here. The guard consumes a host name and port at the moment a TCP connection
+is opened, resolves the name itself, refuses the whole host if any address is loopback, private,
+link-local (incl. cloud metadata), shared (CGNAT), multicast, reserved or otherwise non-global,
+and emits a connected stream to one of the checked addresses. Checking at connect time rather
+than on the URL string is what defeats DNS names that point inward, DNS rebinding between check
+and use, and redirects to internal hosts: every hop and every new connection passes through
+:class:`GuardedBackend`. Callers wrap its errors into their own tree where they enter::
+
+    OutboundError          a guarded connection was not opened
+    ├── BlockedAddress     the host resolves to an address the guard refuses
+    └── UnresolvedHost     the host name does not resolve (retriable)
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import httpcore2
+import httpx2
 
-from services.ingest.errors import BlockedAddress, ConnectError
-
-__all__ = ["GuardedBackend", "Resolver", "SystemResolver", "blocked_reason", "guarded_pool"]
+__all__ = [
+    "BlockedAddress",
+    "GuardedBackend",
+    "OutboundError",
+    "Resolver",
+    "SystemResolver",
+    "UnresolvedHost",
+    "blocked_reason",
+    "guarded_pool",
+    "guarded_transport",
+    "redact",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # RFC 6052 NAT64 prefix: the last 32 bits are an IPv4 address a translator will reach.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
+_SECRET_PARAM = re.compile(r"(?i)([?&][^=&]*(?:token|key|secret|pass|auth|sig)[^=&]*=)[^&#]*")
+
+
+class OutboundError(Exception):
+    """Raised when the guard does not open a connection; the base of this module's errors."""
+
+    retriable: bool = False
+
+
+class BlockedAddress(OutboundError):
+    """Raised when a host resolves to an address the SSRF guard refuses, or is a unix socket."""
+
+
+class UnresolvedHost(OutboundError):
+    """Raised when a host name does not resolve, or resolves to no address."""
+
+    retriable = True
+
+
+def redact(url: str) -> str:
+    """Return ``url`` fit for messages: no userinfo, secret-looking query values masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc.rpartition("@")[2]
+    query = _SECRET_PARAM.sub(r"\1***", "?" + parts.query)[1:] if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class Resolver(Protocol):
@@ -63,7 +109,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
 
 def blocked_reason(address: str) -> str | None:
-    """Say why a fetch must not connect to ``address``, or return None when it is public.
+    """Say why an outbound request must not connect to ``address``, or None when it is public.
 
     Unparseable text is refused too: only literal IPv4/IPv6 addresses are ever allowed.
     """
@@ -108,9 +154,9 @@ class GuardedBackend(httpcore2.AsyncNetworkBackend):
         try:
             addresses = await self._resolver.resolve(host, port)
         except OSError as exc:
-            raise ConnectError(f"cannot resolve {host}: {exc}") from exc
+            raise UnresolvedHost(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
-            raise ConnectError(f"cannot resolve {host}: no addresses")
+            raise UnresolvedHost(f"cannot resolve {host}: no addresses")
         if not self._allow_private:
             for address in addresses:
                 reason = blocked_reason(address)
@@ -131,7 +177,7 @@ class GuardedBackend(httpcore2.AsyncNetworkBackend):
     ) -> httpcore2.AsyncNetworkStream:
         """Connect to the first reachable checked address of ``host``.
 
-        Raises BlockedAddress when the policy refuses any address, ConnectError when the name
+        Raises BlockedAddress when the policy refuses any address, UnresolvedHost when the name
         does not resolve, and httpcore2's ConnectError/ConnectTimeout when no address answers.
         """
         try:
@@ -160,7 +206,7 @@ class GuardedBackend(httpcore2.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 -- httpcore2 backend signature
         socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
     ) -> httpcore2.AsyncNetworkStream:
-        """Refuse: feeds are fetched over TCP only, never from local sockets."""
+        """Refuse: outbound requests go over TCP only, never to local sockets."""
         raise BlockedAddress(f"unix socket {path} refused")
 
     async def sleep(self, seconds: float) -> None:
@@ -178,3 +224,19 @@ def guarded_pool(
         max_keepalive_connections=max_connections,
         network_backend=GuardedBackend(resolver=resolver, allow_private=allow_private),
     )
+
+
+def guarded_transport(
+    *, allow_private: bool, max_connections: int, resolver: Resolver | None = None
+) -> httpx2.AsyncBaseTransport:
+    """Return an httpx2 transport whose every new connection passes the SSRF guard.
+
+    Each connect resolves the host with ``resolver`` (the system's by default) and reaches only
+    addresses :func:`blocked_reason` accepts, unless ``allow_private``.
+    """
+    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    # httpx2 2.16 takes no network backend (encode/httpx#3749 proposes one), so its pool is
+    # swapped for one whose connects pass the guard; tests/ingest/test_hostile.py proves the
+    # swap holds.
+    transport._pool = guarded_pool(resolver or SystemResolver(), allow_private, max_connections)
+    return transport
