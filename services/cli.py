@@ -65,7 +65,6 @@ def _cmd_broker(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from services.ingest.service import run_ingest
     from services.ingest.settings import IngestSettings
 
     overrides = {"feeds_file": args.feeds} if args.feeds else {}
@@ -74,6 +73,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     registry = CollectorRegistry()
     _metrics_server(settings.metrics_host, settings.ingest_metrics_port, registry, "ingest")
+    from services.ingest.service import run_ingest
+
     return run_until_stopped(
         lambda stop: run_ingest(settings, stop, registry=registry), name="ingest"
     )
@@ -100,7 +101,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_api(args: argparse.Namespace) -> int:
-    from services.api.service import run_api
+    # Settings first: a bad value is reported before the web stack is imported.
     from services.api.settings import ApiSettings
 
     overrides: dict[str, object] = {}
@@ -114,6 +115,8 @@ def _cmd_api(args: argparse.Namespace) -> int:
     if settings.api_consume:
         settings.bootstrap  # noqa: B018
     configure_logging(settings.log_level, settings.log_format)
+    from services.api.service import run_api
+
     return run_until_stopped(lambda stop: run_api(settings, stop), name="api")
 
 

@@ -4,7 +4,8 @@ Each service defines one frozen pydantic-settings class that extends ``CommonSet
 with its own fields; all read ``WIREWATCH_*`` environment variables. A class is built
 once in the service's ``main()`` via ``load_settings`` and passed down; invalid values
 stop start-up with one line that names the variable. Every list setting reads the same three
-forms from the environment: comma-separated, a JSON list, or an empty value for none.
+forms from the environment: comma-separated, a JSON list, or an empty value for none; an empty
+value of a setting that may be unset leaves it unset.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from types import UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +51,10 @@ def parse_list(value: object, *, csv: bool = True) -> object:
     if not csv:
         raise ValueError("expected a JSON list, or an empty value for none")
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _optional(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation)
 
 
 def _list_item(annotation: Any) -> Any | None:
@@ -118,14 +124,18 @@ class CommonSettings(BaseSettings):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _lists_from_env(cls, value: object, info: ValidationInfo) -> object:
-        """Every list setting of every subclass: comma-separated (lists of strings or numbers),
-        a JSON list, or empty = none."""
+    def _from_env(cls, value: object, info: ValidationInfo) -> object:
+        """Every setting of every subclass as users write it: a list is comma-separated (of
+        strings or numbers), a JSON list, or empty = none; an empty optional setting is unset."""
         field = cls.model_fields.get(info.field_name or "")
-        item = _list_item(field.annotation) if field is not None else None
-        if item is None:
+        if field is None:
             return value
-        return parse_list(value, csv=item in (str, int, float))
+        item = _list_item(field.annotation)
+        if item is not None:
+            return parse_list(value, csv=item in (str, int, float))
+        if isinstance(value, str) and not value.strip() and _optional(field.annotation):
+            return None
+        return value
 
     @field_validator("kafka_bootstrap")
     @classmethod

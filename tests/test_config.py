@@ -116,3 +116,26 @@ def test_settings_checked_against_each_other_name_both(
     monkeypatch.setenv(variable, text)
     with pytest.raises(SettingsError, match=rf"^invalid setting {variable}: .*{other}"):
         load_settings(cls)
+
+
+@pytest.mark.parametrize(
+    ("cls", "variable"),
+    [
+        (CommonSettings, "WIREWATCH_KAFKA_BOOTSTRAP"),
+        (CommonSettings, "WIREWATCH_KAFKA_MEMBER_NAME"),
+        (IngestSettings, "WIREWATCH_FEEDS_FILE"),
+        (ApiSettings, "WIREWATCH_DATABASE_URL"),
+    ],
+)
+def test_an_empty_optional_setting_is_unset(
+    monkeypatch: pytest.MonkeyPatch, cls: type[CommonSettings], variable: str
+) -> None:
+    """`VAR=` (as compose writes `${VAR:-}`) is the default, not an empty path or name."""
+    monkeypatch.setenv(variable, "")
+    assert getattr(load_settings(cls), variable.removeprefix("WIREWATCH_").lower()) is None
+
+
+def test_an_empty_required_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIREWATCH_API_PORT", "")
+    with pytest.raises(SettingsError, match="^invalid setting WIREWATCH_API_PORT: "):
+        load_settings(ApiSettings)
