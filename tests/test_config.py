@@ -139,3 +139,13 @@ def test_an_empty_required_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("WIREWATCH_API_PORT", "")
     with pytest.raises(SettingsError, match="^invalid setting WIREWATCH_API_PORT: "):
         load_settings(ApiSettings)
+
+
+@pytest.mark.parametrize("url", ["ftp://h.example/in", "https:///in", "not a url"])
+def test_a_static_webhook_needs_an_http_url_with_a_host(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """Checked with the settings, so a bad entry is the one-line error, not a crash later."""
+    monkeypatch.setenv("WIREWATCH_WEBHOOKS", json.dumps([{**HOOK, "url": url}]))
+    with pytest.raises(SettingsError, match=r"^invalid setting WIREWATCH_WEBHOOKS: \[0\]\.url: "):
+        load_settings(ApiSettings)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from services.api.models import WebhookFilter
 from services.api.webhooks.schedule import check_delays
 from services.api.webhooks.signing import validate_secret
 from services.config import CommonSettings, reject_placeholder
+from services.outbound import redact
 
 __all__ = ["ApiSettings", "StaticWebhookConfig", "normalise_database_url"]
 
@@ -42,6 +45,19 @@ class StaticWebhookConfig(BaseModel):
     @classmethod
     def _check_secret(cls, value: SecretStr) -> SecretStr:
         validate_secret(value.get_secret_value())
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        # Only the form is checked: a DNS hiccup must not stop the api from starting, and the
+        # connect-time guard still refuses inward addresses on every send.
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{redact(value)} is not an http(s) URL with a host")
         return value
 
 
