@@ -217,6 +217,7 @@ def _cmd_db(args: argparse.Namespace) -> int:
     from services.api.store.migrate import upgrade_sync
 
     settings = load_settings(ApiSettings)
+    settings.prepare_data_dir()
     upgrade_sync(settings.database)
     print(f"database at the latest revision: {settings.database.split('://')[0]}", file=sys.stderr)
     return 0

@@ -26,6 +26,7 @@ class _Server(uvicorn.Server):
 
 async def run_api(settings: ApiSettings, stop: asyncio.Event) -> int:
     """Serve HTTP until ``stop`` is set; returns the exit code."""
+    settings.prepare_data_dir()
     config = uvicorn.Config(
         create_app(settings),
         host=settings.api_host,

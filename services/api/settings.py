@@ -154,6 +154,11 @@ class ApiSettings(CommonSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'wirewatch.sqlite3').as_posix()}"
 
+    def prepare_data_dir(self) -> None:
+        """Create the data dir when the default SQLite file is to live in it (a first start)."""
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+
     @property
     def keys(self) -> tuple[SecretStr, ...]:
         return tuple(SecretStr(k) for k in self.api_keys)
