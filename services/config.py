@@ -71,7 +71,7 @@ class CommonSettings(BaseSettings):
     """What every wirewatch process needs to know."""
 
     # Decoding off: pydantic-settings would JSON-decode list settings before validation, so
-    # the documented `a,b` and an empty value could never reach `_lists_from_env`.
+    # the documented `a,b` and an empty value could never reach `_from_env`.
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
         frozen=True,
