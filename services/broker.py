@@ -2,7 +2,9 @@
 
 Used by ``wirewatch up`` and ``wirewatch broker`` when no external Kafka is configured,
 and by the test session. Memory-only: a restart loses every topic, which is why ingest
-keeps an archive it can replay.
+keeps an archive it can replay. Tansu listens on a private port; clients reach it through
+the relay of ``services.broker_front`` on the advertised one, so librdkafka older than 2.2
+can talk to it too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import enum
 import socket
 import subprocess
+import sys
 import time
 from types import TracebackType
 
@@ -71,7 +74,8 @@ def broker_binary() -> str:
 
 
 class EmbeddedBroker:
-    """A Tansu broker child process on 127.0.0.1, as an async context manager."""
+    """A Tansu broker child process on 127.0.0.1 behind its relay child (``bootstrap``, the
+    address it advertises), as an async context manager."""
 
     def __init__(
         self, *, host: str = "127.0.0.1", port: int = 0, start_timeout_s: float = 15
@@ -80,6 +84,7 @@ class EmbeddedBroker:
         self.port = port or free_port(host)
         self._start_timeout_s = start_timeout_s
         self._proc: asyncio.subprocess.Process | None = None
+        self._front: asyncio.subprocess.Process | None = None
         self._state = _State.UNOPENED
 
     @property
@@ -93,36 +98,57 @@ class EmbeddedBroker:
     async def start(self) -> None:
         if self._state is not _State.UNOPENED:
             raise BrokerError(f"broker cannot start from state {self._state.name}")
-        url = f"tcp://{self.host}:{self.port}"
-        self._proc = await asyncio.create_subprocess_exec(
-            broker_binary(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            stdin=subprocess.DEVNULL,
-            # Never a pipe nobody reads: a broker logging into a full pipe would block.
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
-            # Not in the terminal's process group: Ctrl-C must not stop the broker before the
-            # services that still commit offsets to it.
-            start_new_session=True,
-        )
-        self._state = _State.RUNNING
+        binary = broker_binary()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            await wait_for_port(self.host, self.port, self._start_timeout_s)
-        except TimeoutError as exc:
-            await self.aclose()
-            raise BrokerError(f"embedded broker did not listen on {self.bootstrap}") from exc
-        if self._proc.returncode is not None:
-            raise BrokerError(f"embedded broker exited with code {self._proc.returncode}")
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.host, self.port))
+            listener.listen(128)
+        except OSError as exc:
+            listener.close()
+            raise BrokerError(f"embedded broker cannot listen on {self.bootstrap}: {exc}") from exc
+        private_port = free_port(self.host)
+        with listener:  # the relay holds its own copy; the port is free once it exits
+            self._proc = await _spawn(
+                binary,
+                "broker",
+                "--listener-url",
+                f"tcp://{self.host}:{private_port}",
+                "--advertised-listener-url",
+                f"tcp://{self.host}:{self.port}",
+            )
+            self._state = _State.RUNNING
+            try:
+                await wait_for_port(self.host, private_port, self._start_timeout_s)
+            except TimeoutError as exc:
+                await self.aclose()
+                raise BrokerError(f"embedded broker did not listen on {self.bootstrap}") from exc
+            if self._proc.returncode is not None:
+                await self.aclose()
+                raise BrokerError(f"embedded broker exited with code {self._proc.returncode}")
+            # Clients already connecting wait in the listener's backlog until the relay runs.
+            self._front = await _spawn(
+                sys.executable,
+                "-m",
+                "services.broker_front",
+                "--fd",
+                str(listener.fileno()),
+                "--upstream",
+                f"{self.host}:{private_port}",
+                pass_fds=(listener.fileno(),),
+                stderr=None,  # silent unless it crashes: then the traceback is worth seeing
+            )
 
     async def wait(self) -> int:
-        """Wait for the broker process to exit; returns its exit code."""
+        """Wait for the broker or its relay to exit (either leaves it unusable); returns the
+        exit code of the first to go."""
         assert self._proc is not None
-        return await self._proc.wait()
+        assert self._front is not None
+        procs = {asyncio.ensure_future(p.wait()) for p in (self._proc, self._front)}
+        done, pending = await asyncio.wait(procs, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+        return done.pop().result()
 
     async def aclose(self) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after 5 s). Idempotent."""
@@ -130,14 +156,14 @@ class EmbeddedBroker:
             self._state = _State.CLOSED
             return
         self._state = _State.CLOSED
-        proc = self._proc
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 5)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        for proc in (self._front, self._proc):  # the relay first: no new connections
+            if proc is not None and proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 5)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
 
     async def __aenter__(self) -> EmbeddedBroker:
         await self.start()
@@ -150,3 +176,20 @@ class EmbeddedBroker:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+async def _spawn(
+    *argv: str, pass_fds: tuple[int, ...] = (), stderr: int | None = subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=subprocess.DEVNULL,
+        # Never a pipe nobody reads: a broker logging into a full pipe would block.
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        pass_fds=pass_fds,
+        preexec_fn=die_with_parent,
+        # Not in the terminal's process group: Ctrl-C must not stop the broker before the
+        # services that still commit offsets to it.
+        start_new_session=True,
+    )
