@@ -26,6 +26,7 @@ demo: $(STAMP) ## install, then start the stack with the offline demo feed
 
 test: $(STAMP) ## install, then run the whole test suite
 	bash tools/install-browser.sh
+	bash tools/install-kcat.sh
 	$(BIN)/ruff check services proto tests bench
 	$(BIN)/python -m pytest -n 3 --dist loadfile
 
