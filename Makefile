@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test lint eval bench proto clean
+.PHONY: help install run demo test lint train eval bench proto clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,10 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check services proto tests bench
 	$(BIN)/mypy
 
-eval: $(STAMP) ## score the extractor on the labelled dev set
+train: $(STAMP) ## train the claim detector on eval/ (seeded; writes services/extract/data/detector.npz)
+	$(BIN)/python -m services.extract.train
+
+eval: $(STAMP) ## score the extractor: dev, seeds, 5-fold cross-validation, leave-one-source-out
 	$(BIN)/python -m services.extract.evaluate
 
 bench: $(STAMP) ## run the benchmarks (figures go to BENCHMARKS.md by hand)

@@ -5,8 +5,9 @@
     python -m bench.extract --memory 100000 # RSS growth of the extractor over many documents
 
 Throughput counts the whole per-record path of the service — decode RawItem, nlp.pipe with
-the gazetteer ruler, entity canonicalisation, claim rules, encode EnrichedItem — against
-``spacy.load(model).pipe`` over the same texts with the same batch size, in the same run.
+the gazetteer ruler, entity canonicalisation, claim detector and rules, encode EnrichedItem —
+against ``spacy.load(model).pipe`` over the same texts with the same batch size, in the same
+run; the same path without the learned detector shows what the detector costs.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def throughput(count: int, rounds: int) -> None:
     import spacy
 
     from services.extract.analyze import Analyzer, analysed_text
+    from services.extract.claims import ClaimExtractor
     from services.extract.nlp import MODEL_NAME
 
     items = _raw_items(count)
@@ -48,12 +50,18 @@ def throughput(count: int, rounds: int) -> None:
     texts = [analysed_text(item) for item in items]
     raw_nlp = spacy.load(MODEL_NAME)
     analyzer = Analyzer(batch_size=BATCH)
-    # Warm both pipelines so neither pays first-call costs in the measured rounds.
+    rules_only = Analyzer(batch_size=BATCH)
+    rules_only.claims = ClaimExtractor(rules_only.gazetteer, nlp=rules_only.nlp, detector=None)
+    # Warm the pipelines so none pays first-call costs in the measured rounds.
     list(raw_nlp.pipe(texts[:BATCH], batch_size=BATCH))
     analyzer.analyse(items[:BATCH])
+    rules_only.analyse(items[:BATCH])
 
-    raw_times, full_times, claims = [], [], 0
+    raw_times, full_times, rule_times, claims = [], [], [], 0
     for _ in range(rounds):
+        with timed() as t:
+            rules_only.analyse([RAW_ITEM_CODEC.decode(p) for p in payloads])
+        rule_times.append(t[0])
         with timed() as t, raw_nlp.memory_zone():
             for _doc in raw_nlp.pipe(texts, batch_size=BATCH):
                 pass
@@ -66,7 +74,7 @@ def throughput(count: int, rounds: int) -> None:
         assert not failures
         assert len(encoded) == count
         claims = sum(len(r.claims) for r in results if r is not None)
-    raw, full = min(raw_times), min(full_times)
+    raw, full, rules = min(raw_times), min(full_times), min(rule_times)
     words = sum(len(t.split()) for t in texts)
     print(
         f"\n{count} AG News items ({words} words), batch {BATCH}, best of {rounds} rounds, "
@@ -77,7 +85,12 @@ def throughput(count: int, rounds: int) -> None:
             [
                 ("raw `nlp.pipe` (en_core_web_sm)", f"{count / raw:.0f}", "100%"),
                 (
-                    "extractor (decode+NLP+rules+encode)",
+                    "extractor without the detector (decode+NLP+rules+encode)",
+                    f"{count / rules:.0f}",
+                    f"{100 * raw / rules:.0f}%",
+                ),
+                (
+                    "extractor (decode+NLP+detector+rules+encode)",
                     f"{count / full:.0f}",
                     f"{100 * raw / full:.0f}%",
                 ),

@@ -1,7 +1,9 @@
 """Re-derives the held-out candidate list (`heldout_items.jsonl`) from the two raw files in
 `../shared/data/` (fwdnews headlines, ukrbias sentences) by the fixed-seed rule of HELDOUT.md.
-It selects items only; it produces no labels. Run from the repository root:
-`python eval/heldout_select.py > eval/heldout_items.jsonl`.
+It selects items only; it produces no labels. The draw is made as when the set was built,
+then the items outside `../shared/data/train-pool.txt` are dropped (they are reserved for
+independent evaluation) and ids take the pool's form (`fwdnews-N`, N 1-based; `ukrbias-N`).
+Run from the repository root: `python eval/heldout_select.py > eval/heldout_items.jsonl`.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ QUOTA = {"fwdnews": (90, 60), "ukrbias": (60, 40)}
 
 def _pool() -> dict[str, list[dict[str, str | None]]]:
     heads = json.loads((SHARED / "fwdnews" / "headlines.json").read_text(encoding="utf-8"))
-    fw = [{"id": f"fw-{i}", "source": "fwdnews", "title": h["title"], "text": "",
+    fw = [{"id": f"fwdnews-{i + 1}", "source": "fwdnews", "title": h["title"], "text": "",
            "published": datetime.fromtimestamp(h["timestamp"], UTC).date().isoformat()}
           for i, h in enumerate(heads)]
     with (SHARED / "ukrbias" / "sentences-with-binary-labels-bias.csv").open(
             encoding="utf-8", newline="") as f:
         # The sentences carry no dates; most articles are from 2014-15.
-        ub = [{"id": f"ub-{n}", "source": "ukrbias", "title": "", "text": row[0],
+        ub = [{"id": f"ukrbias-{n}", "source": "ukrbias", "title": "", "text": row[0],
                "published": None}
               for n, row in enumerate(csv.reader(f), start=1)]
     return {"fwdnews": fw, "ukrbias": ub}
@@ -51,7 +53,8 @@ def select() -> list[dict[str, str | None]]:
         picked = rng.sample(match, n_match) + rng.sample(other, n_other)
         order = {x["id"]: i for i, x in enumerate(items)}
         chosen += sorted(picked, key=lambda x: order[x["id"]])
-    return chosen
+    pool = set((SHARED / "train-pool.txt").read_text(encoding="utf-8").split())
+    return [x for x in chosen if x["id"] in pool]
 
 
 if __name__ == "__main__":

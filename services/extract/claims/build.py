@@ -26,11 +26,18 @@ _STRIP_WORDS = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 class _Ref(Protocol):
     id: str
     name: str
+    kind: str
 
 
 @runtime_checkable
 class _Lookup(Protocol):
     def lookup(self, text: str) -> _Ref | None: ...
+
+    def party(self, ref: Any) -> Any: ...
+
+
+# Kinds of gazetteer entry that own forces; a person or office stands for one of them.
+_OWNER_KINDS = frozenset({"state", "alliance", "organisation", "organization", "armed_force"})
 
 
 @dataclass
@@ -86,6 +93,26 @@ class Resolver:
                         return ref.id, ref.name
             return "", ""
         return ref.id, ref.name
+
+
+    def owner(self, text: str) -> str | None:
+        """The name of the state or alliance a named person, office or force stands for
+        ("Biden" → "United States", "the Pentagon" → "United States", "Stoltenberg" →
+        "NATO"); None when the text names none or names a party itself."""
+        if self._gaz is None or not text:
+            return None
+        ref = self._gaz.lookup(text)
+        if ref is None or ref.kind in _OWNER_KINDS - {"armed_force"}:
+            return None
+        party = self._gaz.party(ref)
+        if party is ref or party.kind not in _OWNER_KINDS:
+            return None
+        return str(party.name)
+
+    def is_party(self, text: str) -> bool:
+        """True when the text names a state, alliance or armed force the gazetteer knows."""
+        ref = self._gaz.lookup(text) if self._gaz is not None and text else None
+        return ref is not None and ref.kind in _OWNER_KINDS
 
 
 def _mention(text: str | None, span: tuple[int, int] | None, resolver: Resolver) -> Mention:

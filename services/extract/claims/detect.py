@@ -9,6 +9,7 @@ from __future__ import annotations
 from spacy.tokens import Span, Token
 
 from services.extract.claims import lexicon as lx
+from services.extract.claims.events import event_trigger
 from services.extract.claims.nouns import Trigger, civilian, headline_np, is_place, noun_movement
 from services.extract.claims.syntax import (
     conjuncts,
@@ -260,6 +261,8 @@ def find_triggers(sent: Span) -> list[Trigger]:
             trig = _verb_movement(tok, sent)
         elif tok.pos_ in ("NOUN", "PROPN"):
             trig = noun_movement(tok) or headline_np(tok)
+        if trig is None:
+            trig = event_trigger(tok, sent)
         if trig is not None:
             found.append(trig)
     return found

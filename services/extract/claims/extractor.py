@@ -7,9 +7,12 @@ Claims the title repeats from the body are folded into the body's claim.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import numpy as np
+from numpy.typing import NDArray
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -18,11 +21,25 @@ from services.extract.claims import lexicon as lx
 from services.extract.claims.attribution import Frame, claimant_range, judge
 from services.extract.claims.build import Draft, Resolver, to_proto
 from services.extract.claims.detect import find_triggers
+from services.extract.claims.detector import Decision, Detector
+from services.extract.claims.features import dense_features, sparse_features
+from services.extract.claims.nouns import Trigger
 from services.extract.claims.roles import find_actor, find_location, find_size
-from services.extract.claims.syntax import lemma, phrase
+from services.extract.claims.syntax import is_force, lemma, phrase, subjects
 from services.extract.claims.timeexpr import resolve, time_phrase
 
 _BLANK_LINE = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class SentenceFeatures:
+    """A sentence as the detector sees it, with its character span in the analysed text."""
+
+    start: int
+    end: int
+    is_title: bool
+    sparse: list[str]
+    dense: NDArray[np.float32]
 
 
 @dataclass
@@ -33,14 +50,27 @@ class _Segment:
 
 
 class ClaimExtractor:
-    """Rule-based troop-movement claim extraction over parsed text."""
+    """Troop-movement claim extraction over parsed text: a learned detector decides which
+    sentences state a claim (and its movement and polarity where the rules find no trigger);
+    rules over the parse fill actor, claimant, place, size and time."""
 
-    def __init__(self, gazetteer: object | None = None, *, nlp: Language | None = None) -> None:
+    def __init__(
+        self,
+        gazetteer: object | None = None,
+        *,
+        nlp: Language | None = None,
+        detector: Detector | bool | None = True,
+    ) -> None:
         """`gazetteer` (a `Gazetteer`) gives canonical ids; without one the shipped gazetteer is
         used when importable. `nlp` re-parses titles whose parse leaked into the body; it is
-        loaded on first need when not given."""
+        loaded on first need when not given. `detector` decides which sentences state a claim:
+        True loads the shipped one, a `Detector` is used as given, and None or False leaves
+        the decision to the trigger rules alone."""
         self._resolver = Resolver(gazetteer)
         self._nlp = nlp
+        self._detector: Detector | None = (
+            Detector.load() if detector is True else detector or None
+        )
 
     def extract(
         self, doc: Doc, *, item_id: str, published_at: datetime | None = None
@@ -51,16 +81,44 @@ class ClaimExtractor:
         drafts: list[Draft] = []
         prev: list[Draft] = []
         people: list[str] = []
+        parties: list[str] = []
         for seg in self._segments(doc):
             for sent in seg.sents:
-                found = self._sentence(sent, seg, ref_year, published_at, people)
+                found = self._sentence(sent, seg, ref_year, published_at, people, parties)
                 if not found and prev:
                     found = self._reference_denial(sent, seg, prev)
                 drafts.extend(found)
                 prev = found
                 people.extend(e.text for e in sent.ents if e.label_ == "PERSON")
-        drafts = _fold_title(drafts)
+                parties.extend(
+                    e.text
+                    for e in sent.ents
+                    if e.label_ in ("GPE", "NORP", "ORG") and self._resolver.is_party(e.text)
+                )
+        drafts = _fold_title(drafts, lambda text: bool(self._resolver.resolve(text)[0]))
         return [to_proto(d, item_id, doc.text, self._resolver) for d in drafts]
+
+    def sentence_features(
+        self, doc: Doc, *, published_at: datetime | None = None
+    ) -> list[SentenceFeatures]:
+        """The detector's input for every sentence the extractor reads, in text order (what
+        training learns from, computed exactly as `extract` computes it)."""
+        ref_year = published_at.year if published_at is not None else None
+        out: list[SentenceFeatures] = []
+        for seg in self._segments(doc):
+            for sent in seg.sents:
+                triggers = find_triggers(sent)
+                frames = [judge(t.token, sent, ref_year) for t in triggers]
+                out.append(
+                    SentenceFeatures(
+                        seg.offset + sent.start_char,
+                        seg.offset + sent.end_char,
+                        seg.is_title,
+                        sparse_features(sent, triggers, frames, is_title=seg.is_title),
+                        dense_features(sent),
+                    )
+                )
+        return out
 
     def _segments(self, doc: Doc) -> list[_Segment]:
         text = doc.text
@@ -115,64 +173,118 @@ class ClaimExtractor:
         ref_year: int | None,
         published_at: datetime | None,
         people: list[str],
+        parties: list[str],
     ) -> list[Draft]:
+        if sent.text.rstrip().endswith("?"):
+            return []  # a question asks, it does not claim (eval/README.md, "Not claims")
+        triggers = find_triggers(sent)
+        frames = [judge(t.token, sent, ref_year) for t in triggers]
+        decision: Decision | None = None
+        if self._detector is not None:
+            decision = self._detector.decide(
+                sparse_features(sent, triggers, frames, is_title=seg.is_title),
+                dense_features(sent),
+            )
         out: list[Draft] = []
         seen: set[tuple[str, bool]] = set()
-        for trig in find_triggers(sent):
-            frame: Frame = judge(trig.token, sent, ref_year)
+        for trig, frame in zip(triggers, frames, strict=True):
             if not frame.is_claim or (trig.movement, frame.denied) in seen:
                 continue
             if frame.status == "CONDITIONAL" and trig.movement == lx.ADVANCE and not frame.denied:
                 continue  # "could invade": a forecast of an attack, not a considered move
             seen.add((trig.movement, frame.denied))
-            lead = _dateline_end(sent)
-            claimant = _clip(claimant_range(frame.reporter, sent), lead)
-            avoid = set(range(sent.start, lead))
-            avoid |= set(range(*claimant)) if claimant else set()
-            actor = _clip(find_actor(trig, sent, avoid), lead)
-            avoid |= set(range(*actor)) if actor else set()
-            loc = find_location(trig, sent, avoid)
-            if loc is not None and _clip(loc.span, lead) is None:
-                loc = None
-            size = find_size(trig)
-            when = time_phrase(trig.token, sent)
-            base = seg.offset
-            doc = sent.doc
-            claimant_text = doc[claimant[0] : claimant[1]].text if claimant else None
-            claimant_span = _chars(doc, claimant, base)
-            if claimant_text and claimant_text.lower() in lx.PRONOUNS:
-                named = _resolve_pronoun(claimant_text, people)
-                if named is not None:
-                    claimant_text, claimant_span = named, None
-            out.append(
-                Draft(
-                    movement=trig.movement,
-                    denied=frame.denied,
-                    status=frame.status,
-                    actor=doc[actor[0] : actor[1]].text if actor else None,
-                    actor_span=_chars(doc, actor, base),
-                    claimant=claimant_text,
-                    claimant_span=claimant_span,
-                    location=doc[loc.span[0] : loc.span[1]].text if loc else None,
-                    location_span=_chars(doc, loc.span, base) if loc else None,
-                    relation=loc.relation if loc else None,
-                    size=doc[size.span[0] : size.span[1]].text if size else None,
-                    size_min=size.low if size else 0.0,
-                    size_max=size.high if size else 0.0,
-                    size_unit=size.unit if size else "",
-                    time_text=when.text if when else None,
-                    time=resolve(when.text, published_at, frame.status == "PLANNED")
-                    if when
-                    else None,
-                    evidence_span=(base + sent.start_char, base + sent.end_char),
-                    trigger_char=base + trig.token.idx,
-                    is_title=seg.is_title,
-                    confidence=_confidence(
-                        actor is not None, loc is not None, trig.force is not None, frame.status
-                    ),
-                )
-            )
-        return out
+            out.append(self._draft(trig, frame, sent, seg, published_at, people, parties))
+        if decision is None:
+            return out
+        # The model decides whether there is a claim; how sure it must be depends on what the
+        # rules made of the sentence (accepted, judged no claim, found nothing). The rules
+        # then fill the roles.
+        if not decision.accepts(True if out else (False if triggers else None)):
+            return []
+        if not out:
+            # The model decides whether there is a claim: the rules only fill its roles.
+            trig, frame = _fallback(sent, triggers, frames, decision, ref_year)
+            out.append(self._draft(trig, frame, sent, seg, published_at, people, parties))
+        return [replace(d, confidence=round(decision.claim, 3)) for d in out]
+
+    def _owner(
+        self, trig: Trigger, sent: Span, pronoun: str | None, parties: list[str]
+    ) -> str | None:
+        """Whose forces, when no force owner is named: the state a leader, office or force
+        named as the mover stands for ("Biden weighs sending troops" → United States), else,
+        for a pronoun mover ("they"), the party the previous sentences named last."""
+        doc = sent.doc
+        movers = [*trig.subjects, *(a for a in trig.token.ancestors if a.dep_ == "nsubj")]
+        for tok in (t for m in movers for t in (m, *m.children) if t.ent_type_):
+            ent = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
+            named = self._resolver.owner(ent.text if ent is not None else tok.text)
+            if named is not None:
+                return named
+        if pronoun is not None or any(m.lower_ in lx.PRONOUNS for m in trig.subjects):
+            return parties[-1] if parties else None
+        return None
+
+    def _draft(
+        self,
+        trig: Trigger,
+        frame: Frame,
+        sent: Span,
+        seg: _Segment,
+        published_at: datetime | None,
+        people: list[str],
+        parties: list[str],
+    ) -> Draft:
+        lead = _dateline_end(sent)
+        claimant = _clip(claimant_range(frame.reporter, sent), lead)
+        avoid = set(range(sent.start, lead))
+        avoid |= set(range(*claimant)) if claimant else set()
+        actor = _clip(find_actor(trig, sent, avoid), lead)
+        avoid |= set(range(*actor)) if actor else set()
+        loc = find_location(trig, sent, avoid)
+        if loc is not None and _clip(loc.span, lead) is None:
+            loc = None
+        size = find_size(trig)
+        when = time_phrase(trig.token, sent)
+        base = seg.offset
+        doc = sent.doc
+        if claimant is None:
+            claimant = _trailing_source(sent)
+        claimant_text = doc[claimant[0] : claimant[1]].text if claimant else None
+        claimant_span = _chars(doc, claimant, base)
+        actor_text = doc[actor[0] : actor[1]].text if actor else None
+        actor_span = _chars(doc, actor, base)
+        if actor_text is None or actor_text.lower() in lx.PRONOUNS:
+            named = self._owner(trig, sent, actor_text, parties)
+            if named is not None:
+                actor_text, actor_span = named, None
+        if claimant_text and claimant_text.lower() in lx.PRONOUNS:
+            named = _resolve_pronoun(claimant_text, people)
+            if named is not None:
+                claimant_text, claimant_span = named, None
+        return Draft(
+            movement=trig.movement,
+            denied=frame.denied,
+            status=frame.status,
+            actor=actor_text,
+            actor_span=actor_span,
+            claimant=claimant_text,
+            claimant_span=claimant_span,
+            location=doc[loc.span[0] : loc.span[1]].text if loc else None,
+            location_span=_chars(doc, loc.span, base) if loc else None,
+            relation=loc.relation if loc else None,
+            size=doc[size.span[0] : size.span[1]].text if size else None,
+            size_min=size.low if size else 0.0,
+            size_max=size.high if size else 0.0,
+            size_unit=size.unit if size else "",
+            time_text=when.text if when else None,
+            time=resolve(when.text, published_at, frame.status == "PLANNED") if when else None,
+            evidence_span=(base + sent.start_char, base + sent.end_char),
+            trigger_char=base + trig.token.idx,
+            is_title=seg.is_title,
+            confidence=_confidence(
+                actor is not None, loc is not None, trig.force is not None, frame.status
+            ),
+        )
 
     def _reference_denial(self, sent: Span, seg: _Segment, prev: list[Draft]) -> list[Draft]:
         """ "Russia denied the claims": a denial of the movement the previous sentence stated."""
@@ -211,6 +323,43 @@ class ClaimExtractor:
         return []
 
 
+_ANCHORS = {
+    lx.BUILDUP: lx.BUILDUP_GROWTH | lx.BUILDUP_NOUNS | frozenset(lx.BUILDUP_VERBS),
+    lx.DEPLOY: lx.DEPLOY_VERBS | lx.DEPLOY_NOUNS,
+    lx.ADVANCE: lx.ADVANCE_MOTION | lx.ADVANCE_PLACE_OBJECT | lx.ADVANCE_NOUNS,
+    lx.WITHDRAW: lx.WITHDRAW_VERBS | lx.WITHDRAW_NOUNS | lx.WITHDRAW_REDUCTION,
+}
+
+
+def _fallback(
+    sent: Span,
+    triggers: list[Trigger],
+    frames: list[Frame],
+    decision: Decision,
+    ref_year: int | None,
+) -> tuple[Trigger, Frame]:
+    """The word to hang roles on when the detector finds a claim the rules let pass: the
+    trigger whose movement the model rates highest, else a word of the model's movement,
+    else the verb governing a force noun, else the sentence's root."""
+    if triggers:
+        best = max(range(len(triggers)), key=lambda i: decision.movement_p(triggers[i].movement))
+        frame = frames[best]
+        return triggers[best], Frame(True, frame.denied or decision.denied >= 0.5,
+                                     frame.status, frame.reporter)
+    movement = decision.movement
+    words = _ANCHORS[movement]
+    force = next((t for t in sent if is_force(t)), None)
+    anchor = next((t for t in sent if lemma(t) in words), None)
+    if anchor is None and force is not None and force.head.pos_ in ("VERB", "NOUN"):
+        anchor = force.head
+    if anchor is None:
+        anchor = sent.root
+    frame = judge(anchor, sent, ref_year)
+    trig = Trigger(anchor, movement, force, subjects(anchor, sent))
+    return trig, Frame(True, frame.denied or decision.denied >= 0.5, frame.status,
+                       frame.reporter)
+
+
 _DATELINE = re.compile(
     r"^\s*(?:[A-Z][A-Za-z.'/ ]*(?:,\s*[A-Za-z. ]+)?\s*(?:\([A-Za-z .]+\))?|\(?(?:Reuters|AP|AFP)"
     r"\)?)\s*(?:-{1,2}|\u2014|:)\s+"
@@ -229,6 +378,32 @@ def _dateline_end(sent: Span) -> int:
         return sent.start
     end = sent.start_char + match.end()
     return next((t.i for t in sent if t.idx >= end), sent.start)
+
+
+_SOURCE_WORDS = frozenset(
+    {"official", "officials", "minister", "ministry", "chief", "intelligence", "spokesman",
+     "spokeswoman", "president", "source", "sources", "report", "reports", "agency", "says",
+     "command", "general", "military", "army", "staff", "analysts", "experts", "media"}
+)
+
+
+def _trailing_source(sent: Span) -> tuple[int, int] | None:
+    """A headline's source after its last colon or dash ("... troops retreat: Ukraine",
+    "... - Stoltenberg"): a short verbless tail naming a party, person or office."""
+    toks = [t for t in sent if not t.is_space]
+    cut = max(
+        (i for i, t in enumerate(toks) if t.text in (":", "-", "\u2013", "\u2014") and i > 2),
+        default=None,
+    )
+    if cut is None or cut < len(toks) // 2:
+        return None
+    tail = [t for t in toks[cut + 1 :] if not t.is_punct]
+    if not 1 <= len(tail) <= 7 or any(t.pos_ in ("VERB", "AUX") or is_force(t) for t in tail):
+        return None
+    if not any(t.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") or t.lower_ in _SOURCE_WORDS
+               for t in tail):
+        return None
+    return tail[0].i, tail[-1].i + 1
 
 
 def _clip(rng: tuple[int, int] | None, lead: int) -> tuple[int, int] | None:
@@ -256,8 +431,10 @@ def _confidence(actor: bool, location: bool, force: bool, status: str) -> float:
     return round(min(score - (0.1 if status in ("ALLEGED", "CONDITIONAL") else 0.0), 0.95), 2)
 
 
-def _compatible(a: str | None, b: str | None) -> bool:
-    if not a or not b:
+def _compatible(a: str | None, b: str | None, known: Callable[[str], bool]) -> bool:
+    """Two places that may be the same: either missing or not a place the gazetteer knows
+    ("into position"), or sharing a word."""
+    if not a or not b or not known(a) or not known(b):
         return True
     ta, tb = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
     ta -= {"the", "a", "of"}
@@ -265,7 +442,7 @@ def _compatible(a: str | None, b: str | None) -> bool:
     return bool(ta & tb) or not ta or not tb
 
 
-def _fold_title(drafts: list[Draft]) -> list[Draft]:
+def _fold_title(drafts: list[Draft], known: Callable[[str], bool]) -> list[Draft]:
     """Merge each title claim into the first body claim it restates (same movement and
     polarity, compatible place), keeping the body evidence and filling missing roles."""
     body = [d for d in drafts if not d.is_title]
@@ -278,7 +455,7 @@ def _fold_title(drafts: list[Draft]) -> list[Draft]:
                 if not b.is_title
                 and b.movement == t.movement
                 and b.denied == t.denied
-                and _compatible(b.location, t.location)
+                and _compatible(b.location, t.location, known)
             ),
             None,
         )

