@@ -200,8 +200,17 @@ def _authorised(tok: Token, sent: Span) -> Trigger | None:
     return Trigger(tok, lx.DEPLOY, force, _movers(tok, sent), dest)
 
 
+_HEADS = (
+    _CAPTURE_VERBS | _CAPTURE_NOUNS | _ARRIVE_VERBS | _EXPEL_VERBS | _AUTHORISE
+    | {"control", "occupation", "raid", "incursion", "operation", "offensive", "increase",
+       "raise", "boost", "double", "triple", "expand"}
+)
+
+
 def event_trigger(tok: Token, sent: Span) -> Trigger | None:
     """The first event pattern the token heads, if any."""
+    if lemma(tok) not in _HEADS and not is_force(tok):
+        return None  # most words head no event: skip the patterns
     for rule in (_capture, _raid, _arrival, _presence, _expulsion, _level, _authorised):
         found = rule(tok, sent)
         if found is not None:

@@ -88,9 +88,18 @@ _CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
 )
 
 
-def _classes(tok: Token) -> list[str]:
-    lem = lemma(tok)
-    return [name for name, words in _CLASSES if lem in words or tok.lower_ in words]
+_CLASS_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(name for name, words in _CLASSES if word in words)
+    for word in frozenset().union(*(words for _, words in _CLASSES))
+}
+
+
+def _classes(tok: Token) -> tuple[str, ...]:
+    lem, low = lemma(tok), tok.lower_
+    found = _CLASS_OF.get(lem, ())
+    if low != lem and low in _CLASS_OF:
+        found = tuple(dict.fromkeys(found + _CLASS_OF[low]))
+    return found
 
 
 def _role(tok: Token) -> str:

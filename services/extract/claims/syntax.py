@@ -41,7 +41,23 @@ _IRREGULAR = {
 
 def lemma(tok: Token) -> str:
     """Lower-case lemma; title-cased headline words the tagger took for names get their verb
-    lemma back ("Dispatched" -> "dispatch") when the form belongs to a lexicon verb."""
+    lemma back ("Dispatched" -> "dispatch") when the form belongs to a lexicon verb. Computed
+    once per token: the rules and the detector's features ask for it many times."""
+    cache = tok.doc.user_data.get(_LEMMAS)
+    if cache is None:
+        cache = tok.doc.user_data[_LEMMAS] = {}
+    got: str | None = cache.get(tok.i)
+    if got is None:
+        got = cache[tok.i] = _lemma(tok)
+    return got
+
+
+# Per-Doc caches live in `doc.user_data`, so they go with the Doc (and its memory zone).
+_LEMMAS = "wirewatch.lemma"
+_FORCES = "wirewatch.is_force"
+
+
+def _lemma(tok: Token) -> str:
     base = tok.lemma_.lower()
     if tok.pos_ not in ("PROPN", "NOUN", "ADJ") or not tok.text[:1].isupper():
         return base
@@ -100,7 +116,17 @@ def is_state(tok: Token) -> bool:
 
 
 def is_force(tok: Token) -> bool:
-    """True when the noun names armed forces or military hardware."""
+    """True when the noun names armed forces or military hardware (computed once a token)."""
+    cache = tok.doc.user_data.get(_FORCES)
+    if cache is None:
+        cache = tok.doc.user_data[_FORCES] = {}
+    got: bool | None = cache.get(tok.i)
+    if got is None:
+        got = cache[tok.i] = _is_force(tok)
+    return got
+
+
+def _is_force(tok: Token) -> bool:
     lem = lemma(tok)
     if tok.lower_ == "forces":
         return True
