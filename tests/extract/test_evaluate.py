@@ -121,12 +121,12 @@ TARGETS = {
 HONEST_TARGETS = {
     (f"{split}_all", *key): value - 0.03
     for split, figures in {
-        "cv5": {("detection", "f1"): 0.648, ("claims", "f1"): 0.645, ("movement",): 0.938,
+        "cv5": {("detection", "f1"): 0.650, ("claims", "f1"): 0.651, ("movement",): 0.938,
                 ("polarity",): 1.0, ("actor",): 0.840, ("claimant",): 0.889,
                 ("location",): 0.864},
-        "loso": {("detection", "f1"): 0.576, ("claims", "f1"): 0.567, ("movement",): 0.949,
-                 ("polarity",): 1.0, ("actor",): 0.821, ("claimant",): 0.859,
-                 ("location",): 0.872},
+        "loso": {("detection", "f1"): 0.575, ("claims", "f1"): 0.570, ("movement",): 0.948,
+                 ("polarity",): 1.0, ("actor",): 0.831, ("claimant",): 0.857,
+                 ("location",): 0.883},
     }.items()
     for key, value in figures.items()
 }

@@ -83,3 +83,21 @@ def test_event_near_misses(nlp: Language, text: str) -> None:
         assert not [t for t in find_triggers(sent) if t.movement in ("advance", "deploy")] or (
             text.startswith("Russian troops in Ukraine")
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Poland can transfer tanks and artillery to Ukraine", []),
+        ("Poland will transfer two battalions to its eastern border", ["deploy"]),
+        ("McDonald's to exit Russia over the war", []),
+        ("Oil company executives are leaving Argentina after the scandal", []),
+    ],
+    ids=["arms-transfer", "unit-transfer", "company-exit", "executives-leaving"],
+)
+def test_handovers_and_businesses(
+    nlp: Language, rules: ClaimExtractor, text: str, expected: list[str]
+) -> None:
+    """Weapons handed over and businesses leaving a country are not force movements; units
+    transferred somewhere are."""
+    assert [c["movement"] for c in _claims(nlp, rules, text)] == expected

@@ -33,6 +33,26 @@ def _state_subject(subj: list[Token]) -> Token | None:
     return None
 
 
+# Verbs that also hand weapons over; with hardware alone as their object they are not moves.
+_HANDOVER_VERBS = frozenset({"transfer", "ship", "supply", "deliver", "provide", "airlift"})
+_PERSONNEL = frozenset(
+    {"troop", "soldier", "marine", "paratrooper", "battalion", "brigade", "regiment", "unit",
+     "force", "forces", "personnel", "contingent", "army", "peacekeeper", "commando",
+     "reservist", "infantry", "serviceman", "servicemen", "guardsman", "guardsmen", "sailor",
+     "airman", "legionnaire", "ranger", "battlegroup", "division", "squadron", "detachment"}
+)
+
+
+def _personnel(tok: Token) -> bool:
+    """A force noun that names people or units, not hardware alone."""
+    return any(lemma(c) in _PERSONNEL or c.lower_ in _PERSONNEL for c in conjuncts(tok))
+
+
+def _business(subj: list[Token]) -> bool:
+    """A mover that is an organisation but no state or force ("Nike", "the airline")."""
+    return any(t.ent_type_ in ("ORG", "PRODUCT") and not is_state(t) for t in subj)
+
+
 def _place_pairs(pairs: list[tuple[str, Token]], wanted: set[str] | frozenset[str]) -> Token | None:
     for prep, obj in pairs:
         if prep in wanted and is_place(obj):
@@ -91,6 +111,8 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
             None,
         )
         if place is not None and (force is not None or state is not None or not subj):
+            if force is None and state is None and _business(subj or [sent.root]):
+                return None  # "Nike to exit Russia": a business leaving, not forces
             return make(lx.WITHDRAW, force, place)
         return None
     if lem in lx.WITHDRAW_REDUCTION:
@@ -206,6 +228,8 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     if lem in lx.DEPLOY_VERBS:
         if force is None:
             return None
+        if lem in _HANDOVER_VERBS and obj_force is not None and not _personnel(obj_force):
+            return None  # "can transfer MiG-29 fighters and tanks to Ukraine": arms, not forces
         if lem in lx.DEPLOY_NEEDS_DESTINATION:
             dest = next(
                 (

@@ -32,9 +32,15 @@ def _place(tok: Token) -> bool:
     return (is_place(tok) or tok.ent_type_ in ("GPE", "LOC")) and tok.ent_type_ != "FAC"
 
 
+# Place nouns that, captured, are facilities (an assault on a building is no advance).
+_FACILITIES = frozenset({"center", "centre", "base", "street", "heart", "quarter", "port"})
+
+
 def _taken(tok: Token) -> bool:
     """A captured place: a place word, a named place, or a name the tagger mislabels but a
     place noun qualifies ("eastern city Lysychansk", "Lalibela, UN World Heritage site")."""
+    if lemma(tok) in _FACILITIES:
+        return False
     if _place(tok):
         return True
     if tok.pos_ != "PROPN":

@@ -740,6 +740,15 @@ CIVILIAN_NOUNS: Final = frozenset(
         "hostage",
         "student",
         "child",
+        "executive",
+        "employee",
+        "company",
+        "firm",
+        "brand",
+        "business",
+        "investor",
+        "airline",
+        "bank",
     }
 )
 NON_STATE_ARMED: Final = frozenset(
