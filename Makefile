@@ -25,8 +25,7 @@ demo: $(STAMP) ## install, then start the stack with the offline demo feed
 	$(BIN)/wirewatch up --demo
 
 test: $(STAMP) ## install, then run the whole test suite
-	bash tools/install-browser.sh
-	bash tools/install-kcat.sh
+	bash tools/install-test-tools.sh
 	$(BIN)/ruff check services proto tests bench
 	$(BIN)/python -m pytest -n 3 --dist loadfile
 

@@ -23,6 +23,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from proto import ALERTS, Alert, AlertType
 from services.broker import free_port
+from tests.e2e.updemo import spawn_up_demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -46,25 +47,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """``wirewatch up --demo`` on free ports, once at least one alert has been raised."""
     data = tmp_path_factory.mktemp("up")
     broker_port, api_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "WIREWATCH_DATA_DIR": str(data),
-        "WIREWATCH_BROKER_PORT": str(broker_port),
-        "WIREWATCH_API_PORT": str(api_port),
-        "WIREWATCH_INGEST_METRICS_PORT": "0",
-        "WIREWATCH_EXTRACT_METRICS_PORT": "0",
-        "WIREWATCH_DEMO_RATE_PER_S": "20",
-    }
-    env.pop("WIREWATCH_KAFKA_BOOTSTRAP", None)
-    log_path = data / "up.log"
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "up", "--demo"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-            start_new_session=True,
-        )
+    proc, log_path = spawn_up_demo(
+        data, api_port=api_port, rate_per_s=20, broker_port=broker_port
+    )
     try:
         deadline = time.monotonic() + 45
         alerts: list[dict[str, Any]] = []

@@ -1,7 +1,7 @@
 """The analysts' page in a real browser over the whole stack with the offline demo feed.
 
 ``wirewatch up --demo`` runs as a process tree (broker, demo feed, ingest, extract, api);
-Playwright drives Debian's Chromium (installed by ``tools/install-browser.sh``; Playwright's
+Playwright drives Debian's Chromium (installed by ``tools/install-test-tools.sh``; Playwright's
 own browser downloads do not work offline). Screenshots go to ``artifacts/``.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import httpx2
 import pytest
 
 from services.broker import free_port
+from tests.e2e.updemo import spawn_up_demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,30 +44,13 @@ ARGS = [
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of an api served by ``wirewatch up --demo``, once it lists an alert."""
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: run tools/install-browser.sh (make test does)")
+        pytest.skip("/usr/bin/chromium is absent: run tools/install-test-tools.sh (make test does)")
     pytest.importorskip("playwright", reason="playwright is installed with the dev extra")
     data = tmp_path_factory.mktemp("page")
     port = free_port()
-    env = {
-        **os.environ,
-        "WIREWATCH_DATA_DIR": str(data),
-        "WIREWATCH_BROKER_PORT": "0",
-        "WIREWATCH_API_PORT": str(port),
-        "WIREWATCH_INGEST_METRICS_PORT": "0",
-        "WIREWATCH_EXTRACT_METRICS_PORT": "0",
-        "WIREWATCH_DEMO_RATE_PER_S": "4",
-    }
-    env.pop("WIREWATCH_KAFKA_BOOTSTRAP", None)
-    env.pop("WIREWATCH_REQUIRE_KEY_FOR_READS", None)
-    log_path = data / "up.log"
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "up", "--demo"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-            start_new_session=True,
-        )
+    proc, log_path = spawn_up_demo(
+        data, api_port=port, rate_per_s=4, unset=("WIREWATCH_REQUIRE_KEY_FOR_READS",)
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 45

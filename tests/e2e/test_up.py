@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import httpx2
 import pytest
 
 from services.broker import free_port
+from tests.e2e.updemo import spawn_up_demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,25 +47,7 @@ def _alive(pid: int) -> bool:
 def test_up_demo_serves_items_offline_and_stops_cleanly(tmp_path: Path, how: str) -> None:
     """Items appear in GET /v1/items within 60 s; a signal stops everything within 10 s."""
     api_port = free_port()
-    env = {
-        **os.environ,
-        "WIREWATCH_DATA_DIR": str(tmp_path),
-        "WIREWATCH_BROKER_PORT": "0",
-        "WIREWATCH_API_PORT": str(api_port),
-        "WIREWATCH_INGEST_METRICS_PORT": "0",
-        "WIREWATCH_EXTRACT_METRICS_PORT": "0",
-        "WIREWATCH_DEMO_RATE_PER_S": "10",
-    }
-    env.pop("WIREWATCH_KAFKA_BOOTSTRAP", None)
-    log_path = tmp_path / "up.log"
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "up", "--demo"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-            start_new_session=True,
-        )
+    proc, log_path = spawn_up_demo(tmp_path, api_port=api_port, rate_per_s=10)
 
     def log() -> str:
         return log_path.read_text(encoding="utf-8", errors="replace")[-4000:]

@@ -5,11 +5,14 @@ tokens, booleans and (start, end) token ranges, never text decisions of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from spacy.tokens import Span, Token
 
 from services.extract.claims import lexicon as lx
+
+T = TypeVar("T")
 
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 _VERB_FORMS = (
@@ -43,18 +46,22 @@ def lemma(tok: Token) -> str:
     """Lower-case lemma; title-cased headline words the tagger took for names get their verb
     lemma back ("Dispatched" -> "dispatch") when the form belongs to a lexicon verb. Computed
     once per token: the rules and the detector's features ask for it many times."""
-    cache = tok.doc.user_data.get(_LEMMAS)
-    if cache is None:
-        cache = tok.doc.user_data[_LEMMAS] = {}
-    got: str | None = cache.get(tok.i)
-    if got is None:
-        got = cache[tok.i] = _lemma(tok)
-    return got
+    return _per_token(tok, _LEMMAS, _lemma)
 
 
 # Per-Doc caches live in `doc.user_data`, so they go with the Doc (and its memory zone).
 _LEMMAS = "wirewatch.lemma"
 _FORCES = "wirewatch.is_force"
+
+
+def _per_token(tok: Token, key: str, compute: Callable[[Token], T]) -> T:
+    cache: dict[int, T] | None = tok.doc.user_data.get(key)
+    if cache is None:
+        cache = tok.doc.user_data[key] = {}
+    got = cache.get(tok.i)
+    if got is None:
+        got = cache[tok.i] = compute(tok)
+    return got
 
 
 def _lemma(tok: Token) -> str:
@@ -117,13 +124,7 @@ def is_state(tok: Token) -> bool:
 
 def is_force(tok: Token) -> bool:
     """True when the noun names armed forces or military hardware (computed once a token)."""
-    cache = tok.doc.user_data.get(_FORCES)
-    if cache is None:
-        cache = tok.doc.user_data[_FORCES] = {}
-    got: bool | None = cache.get(tok.i)
-    if got is None:
-        got = cache[tok.i] = _is_force(tok)
-    return got
+    return _per_token(tok, _FORCES, _is_force)
 
 
 def _is_force(tok: Token) -> bool:
