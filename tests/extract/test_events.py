@@ -101,3 +101,10 @@ def test_handovers_and_businesses(
     """Weapons handed over and businesses leaving a country are not force movements; units
     transferred somewhere are."""
     assert [c["movement"] for c in _claims(nlp, rules, text)] == expected
+
+
+def test_described_alliance_gets_its_canonical_id(nlp: Language, rules: ClaimExtractor) -> None:
+    """A claimant named by description ("the 28-member bloc") carries NATO's id."""
+    text = "The 28-member bloc said Russia had massed troops near the Ukrainian border."
+    claims = _claims(nlp, rules, text)
+    assert [(c["movement"], c["claimant_id"]) for c in claims] == [("buildup", "Q7184")]

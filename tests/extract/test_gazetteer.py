@@ -105,6 +105,10 @@ LOOKUPS = [
     ("the Israeli army", "ISR"),
     ("U.S. Marines", "USA"),
     ("NATO officials", "Q7184"),
+    # Descriptions that stand for NATO in military news.
+    ("the 28-member bloc", "Q7184"),
+    ("the Western alliance", "Q7184"),
+    ("the 30-nation alliance", "Q7184"),
     # Places, with directional modifiers.
     ("Crimea", "Q7835"),
     ("Crimea's", "Q7835"),
