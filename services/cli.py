@@ -377,11 +377,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from services.ingest.feeds import FeedsFileError
 
-        if isinstance(exc, FeedsFileError | FileNotFoundError):
+        if isinstance(exc, FeedsFileError | FileNotFoundError) or _detector_error(exc):
             print(f"wirewatch: {exc}", file=sys.stderr)
             return 2
         raise
     return code
+
+
+def _detector_error(exc: Exception) -> bool:
+    """A claim detector artefact that cannot be read (extract only: the other images have no
+    numpy, so the class is looked up only where it can be imported)."""
+    try:
+        from services.extract.claims.detector import DetectorError
+    except ImportError:
+        return False
+    return isinstance(exc, DetectorError)
 
 
 if __name__ == "__main__":

@@ -349,10 +349,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
-    result = evaluate(
-        args.eval_dir, SETS if args.set == "all" else (args.set,), folds=args.folds,
-        progress=True,
-    )
+    try:
+        result = evaluate(
+            args.eval_dir, SETS if args.set == "all" else (args.set,), folds=args.folds,
+            progress=True,
+        )
+    except labelled.LabelledSetError as exc:
+        sys.stderr.write(f"evaluate: {exc}\n")
+        return 2
     second = (
         labelled.agreement(args.eval_dir)
         if (args.eval_dir / "train.second.jsonl").exists()

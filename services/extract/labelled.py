@@ -22,6 +22,7 @@ __all__ = [
     "EVAL_DIR",
     "SOURCES",
     "Labelled",
+    "LabelledSetError",
     "agreement",
     "join",
     "load",
@@ -45,9 +46,28 @@ class Labelled:
     gold: dict[str, Any]
 
 
+class LabelledSetError(Exception):
+    """Raised when a label or item file is missing or holds a line that is not a JSON object."""
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The JSON objects of a JSON-lines file; LabelledSetError naming the file (and line)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LabelledSetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise LabelledSetError(f"{path.name}:{n}: not JSON ({exc})") from exc
+        if not isinstance(record, dict) or "id" not in record:
+            raise LabelledSetError(f"{path.name}:{n}: not a record with an id")
+        out.append(record)
+    return out
 
 
 def join(title: str, body: str) -> str:
@@ -57,6 +77,8 @@ def join(title: str, body: str) -> str:
 
 def _agnews(eval_dir: Path) -> list[Labelled]:
     gold = read_jsonl(eval_dir / "dev.gold.jsonl")
+    if not (eval_dir / "agnews_dev.csv").exists():
+        raise LabelledSetError(f"cannot read {eval_dir / 'agnews_dev.csv'}: no such file")
     with (eval_dir / "agnews_dev.csv").open(encoding="utf-8", newline="") as f:
         rows = csv.DictReader(line for line in f if not line.startswith("#"))
         texts = {
@@ -72,7 +94,9 @@ def _items(eval_dir: Path, gold_name: str, items_name: str) -> list[Labelled]:
     items = {x["id"]: x for x in read_jsonl(eval_dir / items_name)}
     out = []
     for g in read_jsonl(eval_dir / gold_name):
-        item = items[g["id"]]
+        item = items.get(g["id"])
+        if item is None:
+            raise LabelledSetError(f"{gold_name}: {g['id']} has no item in {items_name}")
         published = (
             datetime.fromisoformat(item["published"]).replace(tzinfo=UTC)
             if item.get("published")

@@ -31,7 +31,7 @@ from services.extract.claims.detector import (
 )
 from services.extract.claims.extractor import ClaimExtractor
 from services.extract.claims.textnorm import normalise_input
-from services.extract.labelled import EVAL_DIR, Labelled, load
+from services.extract.labelled import EVAL_DIR, Labelled, LabelledSetError, load
 
 __all__ = ["Example", "Params", "examples", "fit", "main", "parse", "train"]
 
@@ -240,9 +240,9 @@ def train(
     """Parse every labelled item with the service's pipeline and fit the detector."""
     from services.extract.batch import load_nlp
 
+    items = load(eval_dir)  # first: a bad label file fails before spaCy loads
     nlp = load_nlp()
     extractor = ClaimExtractor(nlp=nlp, detector=None)
-    items = load(eval_dir)
     rows = examples(items, parse(items, nlp, progress=progress), extractor)
     detector = fit(rows, params)
     detector.meta.update({"items": len(items), "labels_sha256": labels_digest(eval_dir)})
@@ -260,7 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     sys.stderr.write("training the claim detector: parsing the labelled items\n")
-    detector = train(args.eval_dir, progress=True)
+    try:
+        detector = train(args.eval_dir, progress=True)
+    except LabelledSetError as exc:
+        sys.stderr.write(f"train: {exc}\n")
+        return 2
     detector.save(args.output)
     meta = detector.meta
     sys.stdout.write(

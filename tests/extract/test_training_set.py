@@ -113,3 +113,30 @@ def test_selection_scripts_reproduce_item_files(script: str, items_file: str) ->
         [sys.executable, str(EVAL_DIR / script)], capture_output=True, check=True
     ).stdout.decode("utf-8")
     assert [json.loads(x) for x in out.splitlines()] == read_jsonl(EVAL_DIR / items_file)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "cannot read"),
+        ({"dev.gold.jsonl": '{"id": "ag-1", "is_claim": false, "claims": []}\n{oops\n'},
+         "dev.gold.jsonl:2: not JSON"),
+        ({"dev.gold.jsonl": "[1, 2]\n"}, "dev.gold.jsonl:1: not a record"),
+    ],
+    ids=["missing-files", "bad-json-line", "not-a-record"],
+)
+def test_bad_label_files_are_one_line_errors(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], files: dict[str, str], message: str
+) -> None:
+    """`make train` and `make eval` on a missing or broken label file exit 2 with one line
+    naming the file (and line), before any parsing starts."""
+    from services.extract import evaluate, train
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert train.main(["--eval-dir", str(tmp_path), "-o", str(tmp_path / "d.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1]
+    assert not (tmp_path / "d.npz").exists()
+    assert evaluate.main(["--eval-dir", str(tmp_path), "--set", "cv"]) == 2
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
