@@ -107,16 +107,10 @@ class ClaimExtractor:
         out: list[SentenceFeatures] = []
         for seg in self._segments(doc):
             for sent in seg.sents:
-                triggers = find_triggers(sent)
-                frames = [judge(t.token, sent, ref_year) for t in triggers]
+                _, _, sparse = _read(sent, seg, ref_year)
+                start, end = seg.offset + sent.start_char, seg.offset + sent.end_char
                 out.append(
-                    SentenceFeatures(
-                        seg.offset + sent.start_char,
-                        seg.offset + sent.end_char,
-                        seg.is_title,
-                        sparse_features(sent, triggers, frames, is_title=seg.is_title),
-                        dense_features(sent),
-                    )
+                    SentenceFeatures(start, end, seg.is_title, sparse, dense_features(sent))
                 )
         return out
 
@@ -177,14 +171,10 @@ class ClaimExtractor:
     ) -> list[Draft]:
         if sent.text.rstrip().endswith("?"):
             return []  # a question asks, it does not claim (eval/README.md, "Not claims")
-        triggers = find_triggers(sent)
-        frames = [judge(t.token, sent, ref_year) for t in triggers]
+        triggers, frames, sparse = _read(sent, seg, ref_year)
         decision: Decision | None = None
         if self._detector is not None:
-            decision = self._detector.decide(
-                sparse_features(sent, triggers, frames, is_title=seg.is_title),
-                dense_features(sent),
-            )
+            decision = self._detector.decide(sparse, dense_features(sent))
         out: list[Draft] = []
         seen: set[tuple[str, bool]] = set()
         for trig, frame in zip(triggers, frames, strict=True):
@@ -321,6 +311,16 @@ class ClaimExtractor:
                 for p in prev[:1]
             ]
         return []
+
+
+def _read(
+    sent: Span, seg: _Segment, ref_year: int | None
+) -> tuple[list[Trigger], list[Frame], list[str]]:
+    """What the rules make of a sentence (triggers, their verdicts) and the detector's sparse
+    features over both: one computation for extraction and for training."""
+    triggers = find_triggers(sent)
+    frames = [judge(t.token, sent, ref_year) for t in triggers]
+    return triggers, frames, sparse_features(sent, triggers, frames, is_title=seg.is_title)
 
 
 _ANCHORS = {
