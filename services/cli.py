@@ -1,7 +1,9 @@
 """The ``wirewatch`` command: the whole stack (``up``) or each part alone.
 
 Every subcommand reads its ``WIREWATCH_*`` settings once, refuses invalid ones with one
-line naming the variable (exit 2), and stops cleanly on SIGINT/SIGTERM.
+line naming the variable (exit 2), and stops cleanly on SIGINT/SIGTERM. The commands that
+talk to Kafka wait for the broker first; one that stays unreachable ends them with one line
+naming it (exit 1).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +34,30 @@ def _metrics_server(host: str, port: int, registry: CollectorRegistry, name: str
         log.info("metrics served", process=name, url=f"http://{host}:{port}/metrics")
     except OSError as exc:
         log.warning("metrics port unavailable; serving no /metrics", port=port, error=str(exc))
+
+
+def _run_with_broker(
+    settings: CommonSettings,
+    main: Callable[[asyncio.Event], Awaitable[int | None]],
+    *,
+    name: str,
+) -> int:
+    """``run_until_stopped(main)``, once the broker answers a metadata request.
+
+    An unreachable broker is retried for ``kafka_connect_timeout_s``, then raises
+    ``BrokerUnreachable`` (one line on stderr, exit 1); a signal during the wait stops the
+    command at once (exit 0).
+    """
+    from services.kafka import wait_for_broker
+
+    bootstrap = settings.bootstrap
+
+    async def after_broker(stop: asyncio.Event) -> int | None:
+        if not await wait_for_broker(bootstrap, settings.kafka_connect_timeout_s, stop=stop):
+            return 0
+        return await main(stop)
+
+    return run_until_stopped(after_broker, name=name)
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
@@ -75,8 +101,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     _metrics_server(settings.metrics_host, settings.ingest_metrics_port, registry, "ingest")
     from services.ingest.service import run_ingest
 
-    return run_until_stopped(
-        lambda stop: run_ingest(settings, stop, registry=registry), name="ingest"
+    return _run_with_broker(
+        settings, lambda stop: run_ingest(settings, stop, registry=registry), name="ingest"
     )
 
 
@@ -90,13 +116,13 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     if settings.extract_workers > 1:
         from services.extract.workers import run_workers
 
-        return run_until_stopped(lambda stop: run_workers(settings, stop), name="extract")
+        return _run_with_broker(settings, lambda stop: run_workers(settings, stop), name="extract")
     from services.extract.service import run_extract
 
     registry = CollectorRegistry()
     _metrics_server(settings.metrics_host, settings.extract_metrics_port, registry, "extract")
-    return run_until_stopped(
-        lambda stop: run_extract(settings, stop, registry=registry), name="extract"
+    return _run_with_broker(
+        settings, lambda stop: run_extract(settings, stop, registry=registry), name="extract"
     )
 
 
@@ -117,6 +143,8 @@ def _cmd_api(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     from services.api.service import run_api
 
+    if settings.api_consume:
+        return _run_with_broker(settings, lambda stop: run_api(settings, stop), name="api")
     return run_until_stopped(lambda stop: run_api(settings, stop), name="api")
 
 
@@ -151,7 +179,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
             task.cancel()
         return 0
 
-    return run_until_stopped(main, name="tail")
+    return _run_with_broker(settings, main, name="tail")
 
 
 def _cmd_feeds(args: argparse.Namespace) -> int:
@@ -200,7 +228,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         finally:
             await producer.stop()
 
-    return run_until_stopped(main, name="replay")
+    return _run_with_broker(settings, main, name="replay")
 
 
 def _date(text: str) -> datetime:
@@ -376,10 +404,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from services.ingest.feeds import FeedsFileError
+        from services.kafka import BrokerUnreachable
 
         if isinstance(exc, FeedsFileError | FileNotFoundError) or _detector_error(exc):
             print(f"wirewatch: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, BrokerUnreachable):
+            print(f"wirewatch: {exc}", file=sys.stderr)
+            return 1
         raise
     return code
 

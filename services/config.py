@@ -85,6 +85,13 @@ class CommonSettings(BaseSettings):
         description="Kafka bootstrap servers (host:port[,host:port]). Unset: `up` starts the "
         "embedded broker; the single-service commands require it.",
     )
+    kafka_connect_timeout_s: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="How long a command retries, with backoff, a broker it cannot reach at "
+        "start-up before it exits with one line naming the bootstrap servers (0: one attempt).",
+    )
     data_dir: Path = Field(
         default=Path("./data"), description="Local state: SQLite files, archive."
     )

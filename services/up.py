@@ -24,6 +24,7 @@ from services.logs import get_logger
 __all__ = ["UpSettings", "run_up"]
 
 log = get_logger("up")
+_EMBEDDED_S = 30.0
 
 
 class UpSettings(CommonSettings):
@@ -55,7 +56,10 @@ async def run_up(
             await stack.enter_async_context(broker)
             bootstrap = broker.bootstrap
             log.info("embedded broker started", bootstrap=bootstrap, pid=broker.pid)
-        await wait_for_broker(bootstrap)
+        # A configured broker gets the connect timeout; the embedded one is already listening.
+        wait_s = settings.kafka_connect_timeout_s if settings.kafka_bootstrap else _EMBEDDED_S
+        if not await wait_for_broker(bootstrap, wait_s, stop=stop):
+            return 0
         await ensure_topics(bootstrap, settings.topic_partitions)
         env["WIREWATCH_KAFKA_BOOTSTRAP"] = bootstrap
         if feeds_file is not None:

@@ -85,6 +85,7 @@ SETTINGS: dict[str, Setting] = {
     "WIREWATCH_TOPIC_PARTITIONS": Setting("api-consume", ("3", "1"), ("0", "many")),
     "WIREWATCH_LOG_LEVEL": Setting("api", ("info", "debug", "warning", "error"), ("verbose",)),
     "WIREWATCH_LOG_FORMAT": Setting("api", ("console", "json"), ("xml",)),
+    "WIREWATCH_KAFKA_CONNECT_TIMEOUT_S": Setting("ingest", ("30", "0"), ("-1", "soon")),
     "WIREWATCH_KAFKA_SESSION_TIMEOUT_S": Setting("api-consume", ("6", "10"), ("0.5",)),
     "WIREWATCH_KAFKA_REBALANCE_TIMEOUT_S": Setting("api-consume", ("3",), ("0",)),
     "WIREWATCH_KAFKA_MEMBER_NAME": Setting("api-consume", ("api", ""), ("../evil",)),
