@@ -109,6 +109,14 @@ class Resolver:
             return None
         return str(party.name)
 
+    def names(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the names the gazetteer knows in running text (none without a
+        gazetteer that can search text)."""
+        find_all = getattr(self._gaz, "find_all", None)
+        if find_all is None or not text:
+            return []
+        return [(start, end) for start, end, _ in find_all(text)]
+
     def is_party(self, text: str) -> bool:
         """True when the text names a state, alliance or armed force the gazetteer knows."""
         ref = self._gaz.lookup(text) if self._gaz is not None and text else None

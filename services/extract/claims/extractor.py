@@ -22,11 +22,13 @@ from services.extract.claims.attribution import Frame, claimant_range, judge
 from services.extract.claims.build import Draft, Resolver, to_proto
 from services.extract.claims.detect import find_triggers
 from services.extract.claims.detector import Decision, Detector
+from services.extract.claims.events import EVENT_HEADS
 from services.extract.claims.features import dense_features, sparse_features
 from services.extract.claims.nouns import Trigger
 from services.extract.claims.roles import find_actor, find_location, find_size
 from services.extract.claims.syntax import is_force, lemma, phrase, subjects
 from services.extract.claims.timeexpr import resolve, time_phrase
+from services.extract.claims.truecase import Vocabulary, is_headline_case, sentence_case
 
 _BLANK_LINE = re.compile(r"\n\s*\n")
 
@@ -47,6 +49,16 @@ class _Segment:
     sents: list[Span]
     offset: int  # char offset of the segment's doc inside the analysed text
     is_title: bool
+    # The segment's own text when its doc parsed a sentence-cased copy (`truecase.py`):
+    # role texts are read from here, so they keep the capitals the source wrote.
+    surface: str | None = None
+
+    def text(self, doc: Doc, rng: tuple[int, int]) -> str:
+        """The source text of the doc's tokens [rng[0], rng[1])."""
+        if self.surface is None:
+            return doc[rng[0] : rng[1]].text
+        start, end = doc[rng[0]].idx, doc[rng[1] - 1].idx + len(doc[rng[1] - 1].text)
+        return self.surface[start:end]
 
 
 class ClaimExtractor:
@@ -68,6 +80,7 @@ class ClaimExtractor:
         the decision to the trigger rules alone."""
         self._resolver = Resolver(gazetteer)
         self._nlp = nlp
+        self._vocabulary: Vocabulary | None = None
         self._detector: Detector | None = (
             Detector.load() if detector is True else detector or None
         )
@@ -132,18 +145,29 @@ class ClaimExtractor:
             if span is not None
             and any(not span.start <= t.head.i < span.end for t in span if not t.is_space)
         ]
-        # Segments whose parse runs across a blank line (a title read as the start of the
-        # body's first sentence) are parsed again on their own, in one batch.
-        again = dict(
-            zip(leaky, self._parser().pipe(text[bounds[i] : ends[i]] for i in leaky), strict=True)
-        )
+        # Headline-cased segments are parsed again in sentence case; segments whose parse
+        # runs across a blank line (a title read as the start of the body's first sentence)
+        # are parsed again on their own; both in one batch.
+        recased = {
+            i: cased
+            for i, span in enumerate(spans)
+            if span is not None
+            and _misread(span)
+            and (cased := self._sentence_case(text[bounds[i] : ends[i]])) != span.text
+        }
+        redo = sorted(set(leaky) | set(recased))
+        again = {}
+        if redo:  # most documents need no second parse: spare them the pipe's set-up
+            nlp = self._parser()
+            again = {i: nlp(recased.get(i, text[bounds[i] : ends[i]])) for i in redo}
         out: list[_Segment] = []
         for idx, span in enumerate(spans):
             if span is None or not span.text.strip():
                 continue
             is_title = idx == 0 and has_title
             if idx in again:
-                out.append(_Segment(list(again[idx].sents), bounds[idx], is_title))
+                surface = text[bounds[idx] : ends[idx]] if idx in recased else None
+                out.append(_Segment(list(again[idx].sents), bounds[idx], is_title, surface))
                 continue
             sents = [
                 doc[max(s.start, span.start) : min(s.end, span.end)]
@@ -152,6 +176,14 @@ class ClaimExtractor:
             ]
             out.append(_Segment([s for s in sents if s.text.strip()], 0, is_title))
         return out
+
+    def _sentence_case(self, text: str) -> str:
+        # Only a headline that holds a word a rule could read is worth a second parse.
+        if not is_headline_case(text) or not _CUE_WORDS.intersection(_stems(text)):
+            return text
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.from_pipeline(self._parser())
+        return sentence_case(text, self._vocabulary, self._resolver.names)
 
     def _parser(self) -> Language:
         if self._nlp is None:
@@ -239,9 +271,9 @@ class ClaimExtractor:
         doc = sent.doc
         if claimant is None:
             claimant = _trailing_source(sent)
-        claimant_text = doc[claimant[0] : claimant[1]].text if claimant else None
+        claimant_text = seg.text(doc, claimant) if claimant else None
         claimant_span = _chars(doc, claimant, base)
-        actor_text = doc[actor[0] : actor[1]].text if actor else None
+        actor_text = seg.text(doc, actor) if actor else None
         actor_span = _chars(doc, actor, base)
         if actor_text is None or actor_text.lower() in lx.PRONOUNS:
             named = self._owner(trig, sent, actor_text, parties)
@@ -259,14 +291,14 @@ class ClaimExtractor:
             actor_span=actor_span,
             claimant=claimant_text,
             claimant_span=claimant_span,
-            location=doc[loc.span[0] : loc.span[1]].text if loc else None,
+            location=seg.text(doc, loc.span) if loc else None,
             location_span=_chars(doc, loc.span, base) if loc else None,
             relation=loc.relation if loc else None,
-            size=doc[size.span[0] : size.span[1]].text if size else None,
+            size=seg.text(doc, size.span) if size else None,
             size_min=size.low if size else 0.0,
             size_max=size.high if size else 0.0,
             size_unit=size.unit if size else "",
-            time_text=when.text if when else None,
+            time_text=seg.text(doc, (when.start, when.end)) if when else None,
             time=resolve(when.text, published_at, frame.status == "PLANNED") if when else None,
             evidence_span=(base + sent.start_char, base + sent.end_char),
             trigger_char=base + trig.token.idx,
@@ -301,7 +333,7 @@ class ClaimExtractor:
                 replace(
                     p,
                     denied=True,
-                    claimant=doc[span[0] : span[1]].text if span else p.claimant,
+                    claimant=seg.text(doc, span) if span else p.claimant,
                     claimant_span=_chars(doc, span, seg.offset) if span else None,
                     evidence_span=(seg.offset + sent.start_char, seg.offset + sent.end_char),
                     trigger_char=seg.offset + tok.idx,
@@ -322,6 +354,37 @@ def _read(
     frames = [judge(t.token, sent, ref_year) for t in triggers]
     return triggers, frames, sparse_features(sent, triggers, frames, is_title=seg.is_title)
 
+
+def _misread(span: Span) -> bool:
+    """A parse that headline case may have misled: a word a rule reads taken for a name,
+    or a line of capitals without a verb."""
+    if span.text.isupper():
+        return not any(t.pos_ in ("VERB", "AUX") for t in span)
+    return any(
+        t.pos_ == "PROPN" and _CUE_WORDS.intersection(_stems(t.text)) for t in span
+    ) and any(
+        t.ent_type_ in ("GPE", "NORP") or _FORCE_CUES.intersection(_stems(t.text)) for t in span
+    )
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z]+", text.lower())
+    out = set(words)
+    for w in words:
+        for suffix in ("s", "es", "ed", "d", "ing"):
+            if w.endswith(suffix) and len(w) > len(suffix) + 2:
+                out.add(w[: -len(suffix)])
+    return out
+
+
+_FORCE_CUES = frozenset(lx.FORCE_NOUNS | lx.ARMED_GROUPS | {"forces"})
+_CUE_WORDS = frozenset(
+    lx.FORCE_NOUNS | lx.ARMED_GROUPS | lx.ADVANCE_MOTION
+    | lx.ADVANCE_PLACE_OBJECT | lx.ADVANCE_NOUNS | lx.DEPLOY_VERBS | lx.DEPLOY_NOUNS
+    | lx.BUILDUP_VERBS | lx.BUILDUP_NOUNS | lx.BUILDUP_GROWTH | lx.WITHDRAW_VERBS
+    | lx.WITHDRAW_NOUNS | lx.WITHDRAW_REDUCTION | EVENT_HEADS
+    | {"forces", "took", "sent", "fled", "left", "withdrew", "struck", "seized", "retook"}
+)
 
 _ANCHORS = {
     lx.BUILDUP: lx.BUILDUP_GROWTH | lx.BUILDUP_NOUNS | frozenset(lx.BUILDUP_VERBS),
