@@ -107,6 +107,15 @@ def judge(tok: Token, sent: Span, ref_year: int | None) -> Frame:
             )
         ):
             denied = True
+        if (
+            depth > 0
+            and path[depth - 1].dep_ in ("nsubj", "nsubjpass")
+            and any(
+                c.lower_ == "out" and any(t.lower_ == "question" for t in c.subtree)
+                for c in kids
+            )
+        ):
+            denied = True  # "an intervention was out of the question"
         if not is_reporting or lem in ("admit", "confirm"):
             if not demand and any(
                 c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no") for c in kids

@@ -91,7 +91,7 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     # withdraw
     if lem in ("withdraw", "retreat", "disengage", "withdrew") or (
         lem == "pull" and (particles & {"out", "back", "away"} or "out of" in prep_words)
-    ):
+    ) or (lem == "phase" and ("out" in particles or "out of" in prep_words)):
         if force is not None:
             return make(lx.WITHDRAW, force)
         nat_obj = [o for o in objs if o.ent_type_ == "NORP"]
@@ -115,6 +115,13 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
                 return None  # "Nike to exit Russia": a business leaving, not forces
             return make(lx.WITHDRAW, force, place)
         return None
+    if lem == "remove" and gpe_from is None:
+        site = next((o for p, o in pairs if p == "from"), None)
+        moved = has_force(objs) or next(
+            (o for o in objs if lemma(o) in ("weapon", "weaponry", "arm", "artillery")), None
+        )
+        if site is not None and moved is not None and (has_force(subj) or state is not None):
+            return make(lx.WITHDRAW, moved, site)  # "the military removed the weapons"
     if lem in lx.WITHDRAW_REDUCTION:
         if lem == "cut" and "off" in particles:
             return None  # "cut off from pay": no reduction of forces
@@ -206,6 +213,7 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
             o
             for o in objs
             if has_force([o])
+            or (o.lower_ in ("base", "bases") and any(is_state(m) for m in o.children))
             or (
                 lemma(o) == "presence"
                 and any(m.lower_ in ("military", "troop", "naval", "armed") for m in o.children)

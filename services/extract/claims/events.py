@@ -14,7 +14,7 @@ from services.extract.claims import lexicon as lx
 from services.extract.claims.nouns import Trigger, civilian, is_place
 from services.extract.claims.syntax import has_force, is_force, is_state, lemma, preps, subjects
 
-__all__ = ["event_trigger"]
+__all__ = ["EVENT_HEADS", "event_trigger"]
 
 _CAPTURE_VERBS = frozenset(
     {"capture", "recapture", "seize", "retake", "liberate", "reclaim", "overrun", "conquer",
@@ -25,6 +25,9 @@ _CONTROL_VERBS = frozenset({"take", "have", "gain", "seize", "establish", "regai
 _ARRIVE_VERBS = frozenset({"land", "arrive", "dock"})
 _EXPEL_VERBS = frozenset({"drive", "push", "expel", "oust", "force", "chase", "kick"})
 _LEVEL_WORDS = frozenset({"readiness", "alert", "rapid", "reaction", "response"})
+_ATTEMPTS = frozenset(
+    {"push", "offensive", "operation", "bid", "attempt", "effort", "drive", "campaign", "plan"}
+)
 _AUTHORISE = frozenset({"authorize", "authorise", "approve", "sanction"})
 
 
@@ -55,11 +58,27 @@ def _movers(tok: Token, sent: Span) -> list[Token]:
     return [s for s in subjects(tok, sent) if s.dep_ != "nsubjpass"]
 
 
+def _aim_of_attempt(tok: Token) -> bool:
+    """ "push to retake", "offensive to retake": the verb is what an attempt aims at."""
+    if tok.dep_ in ("acl", "relcl", "xcomp") and lemma(tok.head) in _ATTEMPTS:
+        return True
+    to = next((c for c in tok.children if c.dep_ == "aux" and c.lower_ == "to"), None)
+    return to is not None and to.i > 0 and lemma(tok.doc[to.i - 1]) in _ATTEMPTS
+
+
 def _capture(tok: Token, sent: Span) -> Trigger | None:
     lem = lemma(tok)
-    if tok.pos_ == "VERB" and lem in _CAPTURE_VERBS:
+    if tok.pos_ in ("VERB", "ADJ") and lem in _CAPTURE_VERBS:
         objs = [c for c in tok.children if c.dep_ in ("dobj", "nsubjpass")]
+        if tok.dep_ == "acomp":  # "Severodonetsk is 80 percent liberated"
+            objs += [c for c in tok.head.children if c.dep_ == "nsubj"]
+        elif tok.pos_ == "ADJ":
+            return None
+        if _aim_of_attempt(tok):
+            return None  # "a new push to retake the zone": an operation's aim, not a capture
         objs += [o for c in objs for p, o in preps(c) if p == "of"]  # "20% of territory"
+        if tok.dep_ == "relcl" and any(c.lower_ in ("which", "that") for c in objs):
+            objs.append(tok.head)  # "Mariupol, which Kiev reclaimed"
         target = next((c for c in objs if _taken(c)), None)
         if target is None:
             return None
@@ -76,6 +95,10 @@ def _capture(tok: Token, sent: Span) -> Trigger | None:
     if lem == "control" and tok.pos_ == "NOUN" and tok.dep_ == "dobj":
         verb = tok.head
         target = next((o for p, o in preps(tok) if p in ("of", "over") and _place(o)), None)
+        if target is None and verb.dep_ == "relcl" and _place(verb.head) and any(
+            c.lower_ == "where" for c in verb.children
+        ):
+            target = verb.head  # "Crimea, where pro-Kremlin militia have taken control"
         if lemma(verb) not in _CONTROL_VERBS or target is None:
             return None
         movers = _movers(verb, sent)
@@ -139,9 +162,12 @@ def _presence(tok: Token, sent: Span) -> Trigger | None:
     place = next(
         (o for p, o in preps(tok) if p in ("in", "inside", "within") and _place(o)), None
     )
+    near = preps(tok)
+    if tok.dep_ == "dobj" and lemma(tok.head) in lx.PERCEPTION_VERBS | {"track", "monitor"}:
+        near += preps(tok.head)  # "Japan tracks Russian warships near its territory"
     border = next(
-        (o for p, o in preps(tok) if p in ("at", "on", "near", "along") and
-         lemma(o) in lx.BORDER_NOUNS),
+        (o for p, o in near if p in ("at", "on", "near", "along", "off") and
+         (lemma(o) in lx.NEAR_NOUNS or o.lower_ in lx.NEAR_NOUNS)),
         None,
     )
     if owners and border is not None:
@@ -159,6 +185,77 @@ def _presence(tok: Token, sent: Span) -> Trigger | None:
     if not standing:
         return None
     return Trigger(tok, lx.DEPLOY, tok, owners, place)
+
+
+_INVOLVEMENT = {"involvement": lx.DEPLOY, "intervention": lx.ADVANCE}
+_ARMED_MODS = frozenset({"military", "armed", "direct", "troop"})
+
+
+def _involvement(tok: Token, sent: Span) -> Trigger | None:
+    """ "Russia's direct military involvement in eastern Ukraine", "a Russian military
+    intervention": a state's forces engaged in (or sent into) a place."""
+    movement = _INVOLVEMENT.get(lemma(tok))
+    if movement is None or tok.pos_ != "NOUN":
+        return None
+    mods = [c for c in tok.children if c.dep_ in ("amod", "compound", "poss", "nmod")]
+    if not any(m.lower_ in _ARMED_MODS for m in mods):
+        return None
+    owners = [m for m in mods if is_state(m)]
+    place = next((o for p, o in preps(tok) if p in ("in", "into", "inside") and _place(o)), None)
+    if not owners and place is None and not any(
+        c.dep_ == "neg" or c.lower_ in ("no", "out") for c in tok.head.children
+    ) and tok.head.lower_ not in ("out",):
+        return None
+    return Trigger(tok, movement, None, owners, place)
+
+
+def _move_noun(tok: Token, sent: Span) -> Trigger | None:
+    """ "Russia's move into Crimea": a state's move across or into a place."""
+    if lemma(tok) not in ("move", "push", "thrust", "march") or tok.pos_ != "NOUN":
+        return None
+    owners = [c for c in tok.children if c.dep_ in ("poss", "amod", "compound") and is_state(c)]
+    place = next((o for p, o in preps(tok) if p in ("into", "across", "onto") and _place(o)), None)
+    if not owners or place is None:
+        return None
+    return Trigger(tok, lx.ADVANCE, None, owners, place)
+
+
+def _planned_attack(tok: Token, sent: Span) -> Trigger | None:
+    """ "Russia preparing to attack Ukraine", "plans for a large-scale attack on Ukraine",
+    "planning a military offensive against Ukraine": a planned attack on a state."""
+    lem = lemma(tok)
+    if lem not in ("attack", "offensive", "assault") or not any(
+        lemma(a) in lx.PLAN_WORDS for a in (tok.head, tok.head.head)
+    ):
+        return None
+    if tok.pos_ == "VERB":
+        target = next((c for c in tok.children if c.dep_ == "dobj"), None)
+        movers = _movers(tok, sent)
+    elif tok.pos_ == "NOUN":
+        target = next((o for p, o in preps(tok) if p in ("on", "against")), None)
+        verb = next((a for a in tok.ancestors if a.pos_ in ("VERB", "AUX")), None)
+        movers = _movers(verb, sent) if verb is not None else []
+    else:
+        return None
+    if target is None or target.ent_type_ != "GPE":
+        return None
+    if not any(is_state(m) or is_force(m) for m in movers):
+        return None
+    return Trigger(tok, lx.ADVANCE, has_force(movers), movers, target)
+
+
+def _lost_ground(tok: Token, sent: Span) -> Trigger | None:
+    """ "Armenia loses positions in border clash": forces giving up ground (withdraw)."""
+    if lemma(tok) != "lose" or tok.pos_ != "VERB":
+        return None
+    lost = next(
+        (c for c in tok.children if c.dep_ == "dobj" and lemma(c) in ("position", "ground")),
+        None,
+    )
+    movers = _movers(tok, sent)
+    if lost is None or not any(is_state(m) or is_force(m) for m in movers):
+        return None
+    return Trigger(tok, lx.WITHDRAW, has_force(movers), movers, None)
 
 
 def _expulsion(tok: Token, sent: Span) -> Trigger | None:
@@ -206,18 +303,22 @@ def _authorised(tok: Token, sent: Span) -> Trigger | None:
     return Trigger(tok, lx.DEPLOY, force, _movers(tok, sent), dest)
 
 
-_HEADS = (
+EVENT_HEADS = (
     _CAPTURE_VERBS | _CAPTURE_NOUNS | _ARRIVE_VERBS | _EXPEL_VERBS | _AUTHORISE
     | {"control", "occupation", "raid", "incursion", "operation", "offensive", "increase",
-       "raise", "boost", "double", "triple", "expand"}
+       "raise", "boost", "double", "triple", "expand", "involvement", "intervention", "move",
+       "push", "thrust", "march", "attack", "assault", "lose"}
 )
 
 
 def event_trigger(tok: Token, sent: Span) -> Trigger | None:
     """The first event pattern the token heads, if any."""
-    if lemma(tok) not in _HEADS and not is_force(tok):
+    if lemma(tok) not in EVENT_HEADS and not is_force(tok):
         return None  # most words head no event: skip the patterns
-    for rule in (_capture, _raid, _arrival, _presence, _expulsion, _level, _authorised):
+    for rule in (
+        _capture, _raid, _arrival, _presence, _expulsion, _level, _authorised, _involvement,
+        _move_noun, _planned_attack, _lost_ground,
+    ):
         found = rule(tok, sent)
         if found is not None:
             return found

@@ -83,7 +83,7 @@ _CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
     ("history", lx.HISTORY_NOUNS),
     ("hypothetical", lx.HYPOTHETICAL_MODS),
     ("civilian", lx.CIVILIAN_NOUNS),
-    ("armed_group", lx.NON_STATE_ARMED),
+    ("armed_group", lx.NON_STATE_ARMED | lx.ARMED_GROUPS),
     ("border", lx.BORDER_NOUNS),
 )
 

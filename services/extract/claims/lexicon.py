@@ -71,6 +71,7 @@ QUALIFIED_FORCE_NOUNS: Final = frozenset(
         "helicopter",
         "weaponry",
         "equipment",
+        "hardware",
         "presence",
         "mission",
         "ship",
@@ -122,6 +123,11 @@ MILITARY_MODIFIERS: Final = frozenset(
         "eu",
         "battle",
     }
+)
+# Modifiers of civil craft: "a China Eastern commuter plane" is no force.
+CIVIL_CRAFT: Final = frozenset(
+    {"commuter", "passenger", "cargo", "commercial", "fishing", "merchant", "private",
+     "airline", "airlines", "tourist", "rescue"}
 )
 # Extra things a state may be said to move across a border besides its own troops.
 STATE_CARGO: Final = frozenset(
@@ -231,6 +237,7 @@ ADVANCE_PLACE_OBJECT: Final = frozenset(
         "infiltrate",
         "violate",
         "breach",
+        "transit",
     }
 )
 # Verbs that name an attack on a country by themselves: a state object is enough.
@@ -313,7 +320,9 @@ NOT_PLACES: Final = frozenset(
         "battle",
     }
 )
-ADVANCE_NOUNS: Final = frozenset({"incursion", "invasion", "raid", "crossing", "thrust"})
+ADVANCE_NOUNS: Final = frozenset(
+    {"incursion", "invasion", "raid", "crossing", "thrust", "infiltration"}
+)
 PLACE_NOUNS: Final = frozenset(
     {
         "camp",
@@ -356,6 +365,8 @@ PLACE_NOUNS: Final = frozenset(
     }
 )
 BORDER_NOUNS: Final = frozenset({"border", "frontier", "boundary", "front", "line", "borderline"})
+# What foreign forces are seen near: a border, or a state's territory, waters or coast.
+NEAR_NOUNS: Final = BORDER_NOUNS | frozenset({"territory", "water", "waters", "coast", "airspace"})
 
 DEPLOY_VERBS: Final = frozenset(
     {
@@ -453,6 +464,7 @@ BUILDUP_NOUNS: Final = frozenset(
         "increase",
         "reinforcement",
         "mass",
+        "movement",
     }
 )
 
@@ -740,6 +752,7 @@ CIVILIAN_NOUNS: Final = frozenset(
         "hostage",
         "student",
         "child",
+        "minor",
         "executive",
         "employee",
         "company",
@@ -751,14 +764,18 @@ CIVILIAN_NOUNS: Final = frozenset(
         "bank",
     }
 )
+# Prefixes of warship names ("USS Arleigh Burke", "HMS Defender"): the named ship is a force.
+SHIP_PREFIXES: Final = frozenset(
+    {"USS", "HMS", "HMCS", "HMAS", "HMNZS", "INS", "ROKS", "JS", "FS", "HNLMS", "RFS", "TCG"}
+)
+# Organised armed groups: their forces' movements are claims (eval/README.md, rule 10).
+ARMED_GROUPS: Final = frozenset(
+    {"rebel", "insurgent", "guerrilla", "separatist", "militia", "militiaman", "saboteur"}
+)
+# Armed people whose acts are no force movement: infiltrating militants, gunmen, police, crowds.
 NON_STATE_ARMED: Final = frozenset(
     {
-        "rebel",
         "militant",
-        "insurgent",
-        "guerrilla",
-        "separatist",
-        "militia",
         "fighter",
         "gunman",
         "kidnapper",

@@ -112,6 +112,8 @@ def noun_movement(tok: Token) -> Trigger | None:
                 "along",
                 "across",
                 "inside",
+                "toward",
+                "towards",
             )
             and o.ent_type_ in ("GPE", "LOC")
         ),
@@ -144,9 +146,16 @@ def noun_movement(tok: Token) -> Trigger | None:
         "reinforcement",
         "dispatch",
         "massing",
+        "movement",
     )
     if strict and not military:
         return None
+    if lem == "movement" and not any(p == "of" and is_force(o) for p, o in pairs):
+        return None  # "movement of military hardware", not "the rebel movement"
+    if lem == "evacuation" and not military and not any(
+        p == "of" and o.ent_type_ in ("GPE", "LOC") for p, o in pairs
+    ):
+        return None  # "evacuations from Ivory Coast" move people; "evacuation of Gaza" forces
     head = tok.head if tok.dep_ == "compound" else None
     if place is None and head is not None:
         place = next(

@@ -139,6 +139,13 @@ def _is_force(tok: Token) -> bool:
         return True  # "jet fighters", "F-16 fighters": aircraft, not gunmen
     if lem in lx.NON_STATE_ARMED:
         return False
+    if tok.pos_ == "PROPN" and any(
+        c.dep_ == "compound" and c.text in lx.SHIP_PREFIXES for c in tok.children
+    ):
+        return True  # a named warship
+    if lem in lx.ARMED_GROUPS:
+        # "rebels", not "separatist leaders" nor "the rebel stronghold"
+        return tok.pos_ in ("NOUN", "PROPN") and tok.dep_ not in ("compound", "amod")
     if lem == "tank" and any(c.dep_ == "compound" and c.pos_ == "NOUN" for c in tok.children):
         return False  # fuel tank, think tank
     if lem in lx.FORCE_NOUNS:
@@ -146,6 +153,8 @@ def _is_force(tok: Token) -> bool:
     if lem in lx.QUALIFIED_FORCE_NOUNS:
         if lem == "force" and tok.text.lower() == "forces":
             return True
+        if any(m.lower_ in lx.CIVIL_CRAFT for m in modifiers(tok)):
+            return False  # "a commuter plane", "a fishing boat"
         for mod in modifiers(tok):
             mlem = mod.text.lower()
             if mlem in lx.MILITARY_MODIFIERS or mod.lemma_.lower() in lx.FORCE_NOUNS:
