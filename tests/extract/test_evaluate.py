@@ -106,8 +106,8 @@ def test_score_counts_items_claims_and_roles() -> None:
 # Dev and seeds with the shipped detector. The dev items are part of its training set, so
 # these guard "no lower than before the detector" (the rule extractor's figures then).
 TARGETS = {
-    ("dev", "detection", "f1"): 0.929,
-    ("dev", "claims", "f1"): 0.932,
+    ("dev", "detection", "f1"): 0.94,
+    ("dev", "claims", "f1"): 0.94,
     ("dev", "movement"): 1.0,
     ("dev", "polarity"): 1.0,
     ("dev", "actor"): 0.80,
@@ -121,12 +121,12 @@ TARGETS = {
 HONEST_TARGETS = {
     (f"{split}_all", *key): value - 0.03
     for split, figures in {
-        "cv5": {("detection", "f1"): 0.650, ("claims", "f1"): 0.651, ("movement",): 0.938,
-                ("polarity",): 1.0, ("actor",): 0.840, ("claimant",): 0.889,
-                ("location",): 0.864},
-        "loso": {("detection", "f1"): 0.575, ("claims", "f1"): 0.570, ("movement",): 0.948,
-                 ("polarity",): 1.0, ("actor",): 0.831, ("claimant",): 0.857,
-                 ("location",): 0.883},
+        "cv5": {("detection", "f1"): 0.749, ("claims", "f1"): 0.750, ("movement",): 0.949,
+                ("polarity",): 0.980, ("actor",): 0.838, ("claimant",): 0.869,
+                ("location",): 0.859},
+        "loso": {("detection", "f1"): 0.696, ("claims", "f1"): 0.688, ("movement",): 0.948,
+                 ("polarity",): 0.979, ("actor",): 0.825, ("claimant",): 0.845,
+                 ("location",): 0.866},
     }.items()
     for key, value in figures.items()
 }
