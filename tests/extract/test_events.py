@@ -61,12 +61,18 @@ def _claims(nlp: Language, extractor: ClaimExtractor, text: str) -> list[dict[st
         ("Russia steps up movement of military hardware towards Belarus", "buildup",
          "Belarus"),
         ("Monitors said the army removed the weapons from the depot", "withdraw", "depot"),
+        ("Turkey declares intent to control northern Iraq", "advance", "Iraq"),
+        ("A Russian spy ship was spotted off Ireland's coast", "buildup", "coast"),
+        ("Macron announces a permanent French troop presence in Romania", "deploy", "Romania"),
+        ("The US military installs a missile-defense system in Guam", "deploy", "Guam"),
+        ("The soldiers backed away from the checkpoint", "withdraw", "checkpoint"),
     ],
     ids=["recaptured", "retaken", "control-of", "capture-noun", "raid-in", "land-in",
          "presence-in", "presence-at-border", "driven-from", "force-level", "liberated-adj",
          "relative-capture", "control-where", "involvement", "move-into", "planned-attack",
          "plans-for-attack", "lost-positions", "warships-near", "rebels-withdraw",
-         "rebels-approach", "hardware-movement", "removed-weapons"],
+         "rebels-approach", "hardware-movement", "removed-weapons", "intent-to-control",
+         "ship-spotted-off", "presence-announced", "installs", "backed-away"],
 )
 def test_event_claims(
     nlp: Language, rules: ClaimExtractor, text: str, movement: str, place: str | None
@@ -93,10 +99,11 @@ def test_event_claims(
         "The team loses ground in the league",
         "The separatist movement grew in the region",
         "He returned to the rebel stronghold of Donetsk",
+        "The lack of a NATO military presence in Moldova worries Chisinau",
     ],
     ids=["building", "company-control", "tourists", "presence-no-foreign-place",
          "spending-not-level", "involvement-not-military", "attack-not-planned",
-         "sports-ground", "political-movement", "rebel-as-modifier"],
+         "sports-ground", "political-movement", "rebel-as-modifier", "presence-lacking"],
 )
 def test_event_near_misses(nlp: Language, text: str) -> None:
     """No event trigger for buildings, companies, civilians, a force named only where it

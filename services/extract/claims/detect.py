@@ -89,6 +89,8 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
 
     gpe_from = _place_pairs(pairs, {"from", "out of", "out from"})
     # withdraw
+    if lem == "back" and particles & {"away", "off"} and mover is not None:
+        return make(lx.WITHDRAW, mover)  # "the soldiers backed away"
     if lem in ("withdraw", "retreat", "disengage", "withdrew") or (
         lem == "pull" and (particles & {"out", "back", "away"} or "out of" in prep_words)
     ) or (lem == "phase" and ("out" in particles or "out of" in prep_words)):

@@ -25,6 +25,8 @@ _CONTROL_VERBS = frozenset({"take", "have", "gain", "seize", "establish", "regai
 _ARRIVE_VERBS = frozenset({"land", "arrive", "dock"})
 _EXPEL_VERBS = frozenset({"drive", "push", "expel", "oust", "force", "chase", "kick"})
 _LEVEL_WORDS = frozenset({"readiness", "alert", "rapid", "reaction", "response"})
+_INTENT = frozenset({"intent", "intention", "aim", "goal", "bid"})
+_WATCHED = lx.PERCEPTION_VERBS | {"track", "monitor", "sight"}
 _ATTEMPTS = frozenset(
     {"push", "offensive", "operation", "bid", "attempt", "effort", "drive", "campaign", "plan"}
 )
@@ -159,11 +161,12 @@ def _presence(tok: Token, sent: Span) -> Trigger | None:
     owners = [
         c for c in tok.children if c.dep_ in ("amod", "compound", "poss", "nmod") and is_state(c)
     ]
-    place = next(
-        (o for p, o in preps(tok) if p in ("in", "inside", "within") and _place(o)), None
-    )
+    where = preps(tok)
+    if lemma(tok) == "presence" and tok.dep_ == "dobj":
+        where += preps(tok.head)  # "announces a troop presence in Poland"
+    place = next((o for p, o in where if p in ("in", "inside", "within") and _place(o)), None)
     near = preps(tok)
-    if tok.dep_ == "dobj" and lemma(tok.head) in lx.PERCEPTION_VERBS | {"track", "monitor"}:
+    if tok.dep_ in ("dobj", "nsubj", "nsubjpass") and lemma(tok.head) in _WATCHED:
         near += preps(tok.head)  # "Japan tracks Russian warships near its territory"
     border = next(
         (o for p, o in near if p in ("at", "on", "near", "along", "off") and
@@ -181,6 +184,9 @@ def _presence(tok: Token, sent: Span) -> Trigger | None:
         or (tok.dep_ in ("nsubj", "attr") and any(c.lower_ == "there" for c in head.children))
         or (tok.dep_ == "pobj" and lemma(head.head) in ("presence", "involvement"))
         or (tok.dep_ == "nsubj" and head.pos_ == "VERB" and lemma(head) in ("pose", "remain"))
+        # "announces a permanent US troop presence in Poland": a presence set up
+        or (lemma(tok) == "presence" and tok.dep_ == "dobj"
+            and lemma(head) in lx.PLAN_WORDS | {"establish", "build"})
     )
     if not standing:
         return None
@@ -224,10 +230,12 @@ def _planned_attack(tok: Token, sent: Span) -> Trigger | None:
     """ "Russia preparing to attack Ukraine", "plans for a large-scale attack on Ukraine",
     "planning a military offensive against Ukraine": a planned attack on a state."""
     lem = lemma(tok)
-    if lem not in ("attack", "offensive", "assault") or not any(
-        lemma(a) in lx.PLAN_WORDS for a in (tok.head, tok.head.head)
+    if lem not in ("attack", "offensive", "assault", "control") or not any(
+        lemma(a) in lx.PLAN_WORDS | _INTENT for a in (tok.head, tok.head.head)
     ):
         return None
+    if lem == "control" and tok.pos_ != "VERB":
+        return None  # "intent to control Donbas"; the noun is `_capture`'s
     if tok.pos_ == "VERB":
         target = next((c for c in tok.children if c.dep_ == "dobj"), None)
         movers = _movers(tok, sent)
@@ -239,6 +247,9 @@ def _planned_attack(tok: Token, sent: Span) -> Trigger | None:
         return None
     if target is None or target.ent_type_ != "GPE":
         return None
+    if not movers:  # "Russia declares intent to control Donbas"
+        verb = next((a for a in tok.ancestors if a.pos_ == "VERB"), None)
+        movers = _movers(verb, sent) if verb is not None else []
     if not any(is_state(m) or is_force(m) for m in movers):
         return None
     return Trigger(tok, lx.ADVANCE, has_force(movers), movers, target)

@@ -363,7 +363,10 @@ def _misread(span: Span) -> bool:
     return any(
         t.pos_ == "PROPN" and _CUE_WORDS.intersection(_stems(t.text)) for t in span
     ) and any(
-        t.ent_type_ in ("GPE", "NORP") or _FORCE_CUES.intersection(_stems(t.text)) for t in span
+        t.ent_type_ in ("GPE", "NORP", "LOC")
+        or t.text in lx.SHIP_PREFIXES
+        or _FORCE_CUES.intersection(_stems(t.text))
+        for t in span
     )
 
 

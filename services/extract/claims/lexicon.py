@@ -396,6 +396,7 @@ DEPLOY_VERBS: Final = frozenset(
         "go",
         "head",
         "return",
+        "install",
     }
 )
 DEPLOY_NOUNS: Final = frozenset({"deployment", "dispatch", "stationing", "arrival"})
@@ -416,6 +417,7 @@ DEPLOY_NEEDS_DESTINATION: Final = frozenset(
         "position",
         "commit",
         "contribute",
+        "install",
     }
 )
 
@@ -642,6 +644,8 @@ DEMAND_WORDS: Final = frozenset(
         "lobby",
         "beg",
         "implore",
+        "threaten",
+        "threat",
     }
 )
 # Nouns a rule may look through when walking up from a trigger ("request to withdraw").
