@@ -44,7 +44,7 @@ class Params:
     c_movement: float = 1.0
     c_denied: float = 1.0
     positive_weight: float = 10.0
-    threshold: float = 0.5
+    threshold: float = 0.95
     rule_threshold: float = 0.05
     reject_threshold: float = 0.99
     seed: int = 0
