@@ -66,13 +66,20 @@ def _claims(nlp: Language, extractor: ClaimExtractor, text: str) -> list[dict[st
         ("Macron announces a permanent French troop presence in Romania", "deploy", "Romania"),
         ("The US military installs a missile-defense system in Guam", "deploy", "Guam"),
         ("The soldiers backed away from the checkpoint", "withdraw", "checkpoint"),
+        ("The Ukrainian flag was raised over Kherson on Friday", "advance", "Kherson"),
+        ("Serbia sends out conscription notices to reservists", "buildup", None),
+        ("Ukraine threw its reserves into the Bakhmut direction", "buildup", "Bakhmut"),
+        ("Analysts say Chinese troop levels on the Indian border reached 50,000", "buildup",
+         "border"),
+        ("Israeli troops reach the outskirts of Rafah", "advance", "Rafah"),
     ],
     ids=["recaptured", "retaken", "control-of", "capture-noun", "raid-in", "land-in",
          "presence-in", "presence-at-border", "driven-from", "force-level", "liberated-adj",
          "relative-capture", "control-where", "involvement", "move-into", "planned-attack",
          "plans-for-attack", "lost-positions", "warships-near", "rebels-withdraw",
          "rebels-approach", "hardware-movement", "removed-weapons", "intent-to-control",
-         "ship-spotted-off", "presence-announced", "installs", "backed-away"],
+         "ship-spotted-off", "presence-announced", "installs", "backed-away", "flag-raised",
+         "conscription", "reserves-thrown", "troop-levels", "reach-outskirts"],
 )
 def test_event_claims(
     nlp: Language, rules: ClaimExtractor, text: str, movement: str, place: str | None
@@ -100,10 +107,14 @@ def test_event_claims(
         "The separatist movement grew in the region",
         "He returned to the rebel stronghold of Donetsk",
         "The lack of a NATO military presence in Moldova worries Chisinau",
+        "In Finland, conscription is organised as a yearly training cycle",
+        "A US plutonium shipment reaches France",
+        "The company threw a party in Paris",
     ],
     ids=["building", "company-control", "tourists", "presence-no-foreign-place",
          "spending-not-level", "involvement-not-military", "attack-not-planned",
-         "sports-ground", "political-movement", "rebel-as-modifier", "presence-lacking"],
+         "sports-ground", "political-movement", "rebel-as-modifier", "presence-lacking",
+         "conscription-system", "shipment-reaches", "threw-a-party"],
 )
 def test_event_near_misses(nlp: Language, text: str) -> None:
     """No event trigger for buildings, companies, civilians, a force named only where it

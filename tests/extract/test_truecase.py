@@ -99,3 +99,17 @@ def test_headline_case_claims_through_the_extractor(
     place = found[0].location.place
     assert text[place.span.start : place.span.end] == place.text == claim["location"]
     assert claim["evidence"] == headline
+
+
+def test_title_cut_by_an_ellipsis_folds_into_the_body_claim(nlp: Language) -> None:
+    """A headline cut short with "..." is still the title: its claim restates the body's
+    (the body sentence names the title's place) and folds into it."""
+    text = (
+        "Marines reach centre of Ramadi as fighting rages ...\n\n"
+        "RAMADI: The governor said on Monday that US marines surged into the heart of Ramadi."
+    )
+    rules = ClaimExtractor(nlp=nlp, detector=None)
+    claims = [claim_to_json(c) for c in rules.extract(nlp(text), item_id="t")]
+    assert len(claims) == 1
+    assert claims[0]["movement"] == "advance"
+    assert claims[0]["evidence_start"] > text.index("\n\n")

@@ -72,6 +72,14 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     obj_force = has_force(objs)
     force = obj_force or mover or has_force(subj)
     state = _state_subject(subj)
+    if lem == "throw" and (thrown := has_force(objs) or next(
+        (o for o in objs if o.lower_ == "reserves"), None
+    )) is not None and (state is not None or has_force(subj) or any(
+        c.ent_type_ == "NORP" for s in subj for c in conjuncts(s)
+    )):
+        return Trigger(
+            tok, lx.BUILDUP, thrown, subj, _place_pairs(pairs, {"into", "in", "at", "to"})
+        )  # "the Russians threw all their reserves in the Bakhmut direction"
     if objs and civilian(objs) and obj_force is None:
         return None
     if mover is not None and lemma(mover) in lx.NON_STATE_ARMED:
@@ -168,11 +176,14 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
         return make(lx.BUILDUP, force, border)
     # advance
     if lem in lx.ADVANCE_PLACE_OBJECT:
-        tgt = next((o for o in objs if is_place(o)), None)
+        tgt = next((o for o in objs if is_place(o)), None) or next(
+            (p for o in objs for w, p in preps(o) if w == "of" and p.ent_type_ in ("GPE", "LOC")),
+            None,
+        )  # "troops reach the centre of Fallujah"
         # "denies plans to invade Ukraine": a denied invasion needs no named invader.
         if tgt is not None and (
             force is not None
-            or state is not None
+            or (state is not None and lem != "reach")  # a shipment reaching France: no move
             or (
                 lem in lx.INVASION_VERBS
                 and tgt.ent_type_ == "GPE"

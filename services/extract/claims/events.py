@@ -107,6 +107,15 @@ def _capture(tok: Token, sent: Span) -> Trigger | None:
         if not movers or civilian(movers):
             return None
         return Trigger(tok, lx.ADVANCE, has_force(movers), movers, target)
+    if lem in ("raise", "hoist", "plant") and tok.pos_ == "VERB":
+        flag = next(
+            (c for c in tok.children if c.dep_ in ("dobj", "nsubjpass") and lemma(c) == "flag"),
+            tok.head if tok.dep_ == "acl" and lemma(tok.head) == "flag" else None,
+        )
+        place = next((o for p, o in preps(tok) if p in ("on", "over", "above") and _taken(o)), None)
+        if flag is not None and place is not None:  # "Ukraine flag raised again on Snake Island"
+            owner = [c for c in flag.children if is_state(c)]
+            return Trigger(tok, lx.ADVANCE, None, owner, place)
     if lem == "occupation" and tok.head.lower_ == "under" and tok.dep_ == "pobj":
         owner = [c for c in tok.children if c.ent_type_ in ("NORP", "GPE") or c.dep_ == "poss"]
         if owner:
@@ -318,7 +327,7 @@ EVENT_HEADS = (
     _CAPTURE_VERBS | _CAPTURE_NOUNS | _ARRIVE_VERBS | _EXPEL_VERBS | _AUTHORISE
     | {"control", "occupation", "raid", "incursion", "operation", "offensive", "increase",
        "raise", "boost", "double", "triple", "expand", "involvement", "intervention", "move",
-       "push", "thrust", "march", "attack", "assault", "lose"}
+       "push", "thrust", "march", "attack", "assault", "lose", "hoist", "plant"}
 )
 
 

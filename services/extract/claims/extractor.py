@@ -108,7 +108,9 @@ class ClaimExtractor:
                     for e in sent.ents
                     if e.label_ in ("GPE", "NORP", "ORG") and self._resolver.is_party(e.text)
                 )
-        drafts = _fold_title(drafts, lambda text: bool(self._resolver.resolve(text)[0]))
+        drafts = _fold_title(
+            drafts, lambda text: bool(self._resolver.resolve(text)[0]), doc.text
+        )
         return [to_proto(d, item_id, doc.text, self._resolver) for d in drafts]
 
     def sentence_features(
@@ -134,7 +136,11 @@ class ClaimExtractor:
         has_title = (
             len(bounds) > 1
             and "\n" not in text[: ends[0]].strip()
-            and not (text[: ends[0]].rstrip().endswith((".", "!", "?", '"')))
+            # A sentence is no title; a headline cut short with an ellipsis still is.
+            and (
+                not text[: ends[0]].rstrip().endswith((".", "!", "?", '"'))
+                or text[: ends[0]].rstrip().endswith(("...", "\u2026"))
+            )
         )
         spans = [
             doc.char_span(s, e, alignment_mode="expand") for s, e in zip(bounds, ends, strict=True)
@@ -508,9 +514,12 @@ def _compatible(a: str | None, b: str | None, known: Callable[[str], bool]) -> b
     return bool(ta & tb) or not ta or not tb
 
 
-def _fold_title(drafts: list[Draft], known: Callable[[str], bool]) -> list[Draft]:
+def _fold_title(
+    drafts: list[Draft], known: Callable[[str], bool], text: str = ""
+) -> list[Draft]:
     """Merge each title claim into the first body claim it restates (same movement and
-    polarity, compatible place), keeping the body evidence and filling missing roles."""
+    polarity, compatible place or the title's place named in the body sentence), keeping the
+    body evidence and filling missing roles."""
     body = [d for d in drafts if not d.is_title]
     out = list(body)
     for t in (d for d in drafts if d.is_title):
@@ -521,7 +530,10 @@ def _fold_title(drafts: list[Draft], known: Callable[[str], bool]) -> list[Draft
                 if not b.is_title
                 and b.movement == t.movement
                 and b.denied == t.denied
-                and _compatible(b.location, t.location, known)
+                and (
+                    _compatible(b.location, t.location, known)
+                    or _names_place(text[b.evidence_span[0] : b.evidence_span[1]], t.location)
+                )
             ),
             None,
         )
@@ -544,6 +556,15 @@ def _fold_title(drafts: list[Draft], known: Callable[[str], bool]) -> list[Draft
             confidence=max(b.confidence, t.confidence),
         )
     return out
+
+
+def _names_place(sentence: str, place: str | None) -> bool:
+    """True when the sentence names the place's capitalised words ("centre of Fallujah" in
+    "... surged into the heart of Fallujah")."""
+    names = [w for w in re.findall(r"\w+", place or "") if w[:1].isupper()]
+    return bool(names) and all(
+        re.search(rf"\b{re.escape(w)}\b", sentence, re.IGNORECASE) for w in names
+    )
 
 
 def _named(text: str) -> bool:

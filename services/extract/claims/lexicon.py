@@ -72,6 +72,7 @@ QUALIFIED_FORCE_NOUNS: Final = frozenset(
         "weaponry",
         "equipment",
         "hardware",
+        "level",
         "presence",
         "mission",
         "ship",
@@ -238,6 +239,7 @@ ADVANCE_PLACE_OBJECT: Final = frozenset(
         "violate",
         "breach",
         "transit",
+        "reach",
     }
 )
 # Verbs that name an attack on a country by themselves: a state object is enough.
@@ -467,6 +469,8 @@ BUILDUP_NOUNS: Final = frozenset(
         "reinforcement",
         "mass",
         "movement",
+        "conscription",
+        "call-up",
     }
 )
 

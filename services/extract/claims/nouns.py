@@ -123,6 +123,12 @@ def noun_movement(tok: Token) -> Trigger | None:
         (m for m in mods if m.ent_type_ in ("GPE", "LOC") and m.dep_ == "compound"), None
     )
     owner = next((m for m in mods if is_state(m)), None)
+    # Calling up men is military by itself: "Belarus sends out conscription notices".
+    # ("Conscription is organised as a training cycle" describes a system: not as subject.)
+    military = military or (
+        lem in ("mobilisation", "mobilization", "conscription", "call-up")
+        and tok.dep_ not in ("nsubj", "nsubjpass")
+    )
     # A state's build-up needs no "military": "Russia's build-up near the border".
     military = military or (movement == lx.BUILDUP and lem != "increase" and owner is not None)
     # "No sign of a pullback, NATO says": the evidence frame with a force-owning party.
