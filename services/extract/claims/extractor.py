@@ -28,7 +28,7 @@ from services.extract.claims.nouns import Trigger
 from services.extract.claims.roles import find_actor, find_location, find_size
 from services.extract.claims.syntax import is_force, lemma, phrase, subjects
 from services.extract.claims.timeexpr import resolve, time_phrase
-from services.extract.claims.truecase import Vocabulary, is_headline_case, sentence_case
+from services.extract.claims.truecase import Vocabulary, is_headline_case, sentence_case, stems
 
 _BLANK_LINE = re.compile(r"\n\s*\n")
 
@@ -184,8 +184,7 @@ class ClaimExtractor:
         return out
 
     def _sentence_case(self, text: str) -> str:
-        # Only a headline that holds a word a rule could read is worth a second parse.
-        if not is_headline_case(text) or not _CUE_WORDS.intersection(_stems(text)):
+        if not is_headline_case(text):
             return text
         if self._vocabulary is None:
             self._vocabulary = Vocabulary.from_pipeline(self._parser())
@@ -362,10 +361,13 @@ def _read(
 
 
 def _misread(span: Span) -> bool:
-    """A parse that headline case may have misled: a word a rule reads taken for a name,
-    or a line of capitals without a verb."""
+    """A parse that headline case may have misled, worth a second parse: a word a rule
+    reads taken for a name next to a state or a force, or a line of capitals without a verb
+    that holds such a word."""
     if span.text.isupper():
-        return not any(t.pos_ in ("VERB", "AUX") for t in span)
+        return not any(t.pos_ in ("VERB", "AUX") for t in span) and bool(
+            _CUE_WORDS.intersection(_stems(span.text))
+        )
     return any(
         t.pos_ == "PROPN" and _CUE_WORDS.intersection(_stems(t.text)) for t in span
     ) and any(
@@ -377,13 +379,9 @@ def _misread(span: Span) -> bool:
 
 
 def _stems(text: str) -> set[str]:
+    """The words of a text with their candidate base forms."""
     words = re.findall(r"[a-z]+", text.lower())
-    out = set(words)
-    for w in words:
-        for suffix in ("s", "es", "ed", "d", "ing"):
-            if w.endswith(suffix) and len(w) > len(suffix) + 2:
-                out.add(w[: -len(suffix)])
-    return out
+    return {*words, *(s for w in words for s in stems(w))}
 
 
 _FORCE_CUES = frozenset(lx.FORCE_NOUNS | lx.ARMED_GROUPS | {"forces"})

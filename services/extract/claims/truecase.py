@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-__all__ = ["Vocabulary", "is_headline_case", "sentence_case"]
+__all__ = ["Vocabulary", "is_headline_case", "sentence_case", "stems"]
 
 _WORD = re.compile(r"[^\W\d_][^\W\d_'\u2019.\-]*(?:['\u2019][^\W\d_]+)?")
 # Function words headline styles leave in lower case ("Troops Head to the Border").
@@ -80,26 +80,32 @@ class Vocabulary:
         """True for a regular inflection of a common word that is no word of its own
         ("enters", "deployed"; not "troops"... which is both)."""
         w = word.lower()
-        if w in self._lemmas:
-            return False
-        stems = []
-        if w.endswith("ies"):
-            stems.append(w[:-3] + "y")
-        if w.endswith("es"):
-            stems.append(w[:-2])
-        if w.endswith("s"):
-            stems.append(w[:-1])
-        if w.endswith("ied"):
-            stems.append(w[:-3] + "y")
-        if w.endswith("ed"):
-            stems += [w[:-2], w[:-1]]
-            if len(w) > 4 and w[-3] == w[-4]:
-                stems.append(w[:-3])  # "planned"
-        if w.endswith("ing"):
-            stems += [w[:-3], w[:-3] + "e"]
-            if len(w) > 5 and w[-4] == w[-5]:
-                stems.append(w[:-4])  # "running"
-        return any(s in self._lemmas for s in stems if len(s) > 1)
+        return w not in self._lemmas and any(s in self._lemmas for s in stems(w))
+
+
+def stems(word: str) -> list[str]:
+    """Candidate base forms of a word read as a regular inflection ("casualties" →
+    "casualty", "planned" → "plan", "running" → "run"); none for a word without an
+    inflectional ending."""
+    w = word.lower()
+    out = []
+    if w.endswith("ies"):
+        out.append(w[:-3] + "y")
+    if w.endswith("es"):
+        out.append(w[:-2])
+    if w.endswith("s"):
+        out.append(w[:-1])
+    if w.endswith("ied"):
+        out.append(w[:-3] + "y")
+    if w.endswith("ed"):
+        out += [w[:-2], w[:-1]]
+        if len(w) > 4 and w[-3] == w[-4]:
+            out.append(w[:-3])
+    if w.endswith("ing"):
+        out += [w[:-3], w[:-3] + "e"]
+        if len(w) > 5 and w[-4] == w[-5]:
+            out.append(w[:-4])
+    return [s for s in out if len(s) > 1]
 
 
 def sentence_case(
