@@ -72,6 +72,8 @@ def _claims(nlp: Language, extractor: ClaimExtractor, text: str) -> list[dict[st
         ("Analysts say Chinese troop levels on the Indian border reached 50,000", "buildup",
          "border"),
         ("Israeli troops reach the outskirts of Rafah", "advance", "Rafah"),
+        ("A military intervention in Libya was out of the question, diplomats said", "advance",
+         "Libya"),
     ],
     ids=["recaptured", "retaken", "control-of", "capture-noun", "raid-in", "land-in",
          "presence-in", "presence-at-border", "driven-from", "force-level", "liberated-adj",
@@ -79,7 +81,8 @@ def _claims(nlp: Language, extractor: ClaimExtractor, text: str) -> list[dict[st
          "plans-for-attack", "lost-positions", "warships-near", "rebels-withdraw",
          "rebels-approach", "hardware-movement", "removed-weapons", "intent-to-control",
          "ship-spotted-off", "presence-announced", "installs", "backed-away", "flag-raised",
-         "conscription", "reserves-thrown", "troop-levels", "reach-outskirts"],
+         "conscription", "reserves-thrown", "troop-levels", "reach-outskirts",
+         "intervention-ruled-out"],
 )
 def test_event_claims(
     nlp: Language, rules: ClaimExtractor, text: str, movement: str, place: str | None
@@ -127,6 +130,12 @@ def test_event_near_misses(nlp: Language, text: str) -> None:
         assert not [t for t in find_triggers(sent) if t.movement in ("advance", "deploy")] or (
             text.startswith("Russian troops in Ukraine")
         )
+
+
+def test_ruled_out_intervention_is_denied(nlp: Language, rules: ClaimExtractor) -> None:
+    """ "Out of the question" denies the move it is said of."""
+    claims = _claims(nlp, rules, "A military intervention was out of the question, he said.")
+    assert [(c["movement"], c["polarity"]) for c in claims] == [("advance", "denied")]
 
 
 @pytest.mark.parametrize(

@@ -217,9 +217,10 @@ def _involvement(tok: Token, sent: Span) -> Trigger | None:
         return None
     owners = [m for m in mods if is_state(m)]
     place = next((o for p, o in preps(tok) if p in ("in", "into", "inside") and _place(o)), None)
-    if not owners and place is None and not any(
-        c.dep_ == "neg" or c.lower_ in ("no", "out") for c in tok.head.children
-    ) and tok.head.lower_ not in ("out",):
+    # Without a state or a place only a ruled-out one counts ("a military intervention was
+    # out of the question", "there will be no military intervention"): the news is the denial.
+    ruled_out = any(c.dep_ == "neg" or c.lower_ in ("no", "out") for c in tok.head.children)
+    if not owners and place is None and not ruled_out:
         return None
     return Trigger(tok, movement, None, owners, place)
 
