@@ -60,6 +60,22 @@ def _place_pairs(pairs: list[tuple[str, Token]], wanted: set[str] | frozenset[st
     return None
 
 
+def _thrown_in(
+    tok: Token,
+    subj: list[Token],
+    objs: list[Token],
+    pairs: list[tuple[str, Token]],
+    state: Token | None,
+) -> Trigger | None:
+    """Forces or reserves a state or its people throw into a fight: buildup there (before
+    the civilian check: "the Russians" reads as people)."""
+    thrown = has_force(objs) or next((o for o in objs if o.lower_ == "reserves"), None)
+    nation = any(c.ent_type_ == "NORP" for s in subj for c in conjuncts(s))
+    if thrown is None or not (state is not None or has_force(subj) or nation):
+        return None
+    return Trigger(tok, lx.BUILDUP, thrown, subj, _place_pairs(pairs, {"into", "in", "at", "to"}))
+
+
 def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     lem = lemma(tok)
     subj = subjects(tok, sent)
@@ -72,14 +88,8 @@ def _verb_movement(tok: Token, sent: Span) -> Trigger | None:
     obj_force = has_force(objs)
     force = obj_force or mover or has_force(subj)
     state = _state_subject(subj)
-    if lem == "throw" and (thrown := has_force(objs) or next(
-        (o for o in objs if o.lower_ == "reserves"), None
-    )) is not None and (state is not None or has_force(subj) or any(
-        c.ent_type_ == "NORP" for s in subj for c in conjuncts(s)
-    )):
-        return Trigger(
-            tok, lx.BUILDUP, thrown, subj, _place_pairs(pairs, {"into", "in", "at", "to"})
-        )  # "the Russians threw all their reserves in the Bakhmut direction"
+    if lem == "throw":  # "the Russians threw all their reserves in the Bakhmut direction"
+        return _thrown_in(tok, subj, objs, pairs, state)
     if objs and civilian(objs) and obj_force is None:
         return None
     if mover is not None and lemma(mover) in lx.NON_STATE_ARMED:
